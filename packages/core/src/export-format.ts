@@ -1,0 +1,67 @@
+/** Flattens nested objects and arrays into `a/b` and `a/0` keys, as the Apify API does for CSV. */
+export function flattenItem(item: Record<string, unknown>): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  const walk = (value: unknown, path: string): void => {
+    if (value !== null && typeof value === 'object') {
+      const entries = Array.isArray(value) ? value.map((v, i) => [String(i), v] as const) : Object.entries(value);
+      for (const [key, child] of entries) walk(child, path ? `${path}/${key}` : key);
+      return;
+    }
+    out.set(path, value);
+  };
+  for (const [key, value] of Object.entries(item)) walk(value, key);
+  return out;
+}
+
+function csvCell(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  const text = typeof value === 'string' ? value : String(value);
+  return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
+}
+
+/**
+ * Writes items as CSV (RFC 4180, CRLF line ends): the header is the union of the flattened keys
+ * in first-seen order; nested values are flattened as `address/city` and `tags/0`.
+ */
+export function itemsToCsv(items: readonly Record<string, unknown>[]): string {
+  const rows = items.map(flattenItem);
+  const columns = new Set<string>();
+  for (const row of rows) for (const key of row.keys()) columns.add(key);
+  if (columns.size === 0) return '';
+  const header = [...columns];
+  const lines = [header.map(csvCell).join(',')];
+  for (const row of rows) lines.push(header.map((column) => csvCell(row.get(column))).join(','));
+  return `${lines.join('\r\n')}\r\n`;
+}
+
+/** Writes items as a pretty JSON array. */
+export function itemsToJson(items: readonly Record<string, unknown>[]): string {
+  return JSON.stringify(items, null, 2);
+}
+
+/** Applies the `fields`, `omit` and `clean` options of a dataset read to a page of items. */
+export function projectItems(
+  items: Record<string, unknown>[],
+  options: { readonly fields?: readonly string[] | undefined; readonly omit?: readonly string[] | undefined; readonly clean?: boolean | undefined },
+): Record<string, unknown>[] {
+  const { fields, omit, clean } = options;
+  if (!fields && !omit && !clean) return items;
+  const omitted = omit ? new Set(omit) : undefined;
+  const out: Record<string, unknown>[] = [];
+  for (const item of items) {
+    let projected: Record<string, unknown>;
+    if (fields) {
+      projected = {};
+      for (const field of fields) if (Object.hasOwn(item, field)) projected[field] = item[field];
+    } else {
+      projected = { ...item };
+    }
+    if (omitted) for (const field of omitted) delete projected[field];
+    if (clean) {
+      for (const field of Object.keys(projected)) if (field.startsWith('#')) delete projected[field];
+      if (Object.keys(projected).length === 0) continue;
+    }
+    out.push(projected);
+  }
+  return out;
+}

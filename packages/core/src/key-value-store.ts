@@ -1,0 +1,152 @@
+import { StorageError } from './errors.js';
+import type { KeyValueStoreMetadata } from './models.js';
+import { deserializeRecordValue, serializeRecordValue } from './serialization.js';
+import type { KeyValueStoreClient, RecordInfo, StorageClient } from './storage-client.js';
+import { eventBus, forgetStorage, openCached, type OpenStorageInput } from './storage-registry.js';
+import { assertRecordKey } from './validation.js';
+
+/** Options of {@link KeyValueStore.setValue}. */
+export interface SetValueOptions {
+  /** The record's content type; chosen from the value when omitted. */
+  readonly contentType?: string | undefined;
+}
+
+/** Options of {@link KeyValueStore.iterateKeys}. */
+export interface IterateKeysOptions {
+  /** Start after this key. */
+  readonly exclusiveStartKey?: string | undefined;
+  /** Only keys starting with this. */
+  readonly prefix?: string | undefined;
+  /** Keys read per call to the client. Default 1000. */
+  readonly pageSize?: number | undefined;
+}
+
+/**
+ * Records addressed by key, each with a content type. Strings are stored as text, bytes as
+ * `application/octet-stream`, anything else as JSON; {@link KeyValueStore.getValue} gives back
+ * what was stored. Open it with {@link KeyValueStore.open}.
+ */
+export class KeyValueStore {
+  /** The store's id. */
+  readonly id: string;
+  /** The store's name, for named stores. */
+  readonly name: string | undefined;
+  /** The storage client the store lives in. */
+  readonly storageClient: StorageClient;
+  readonly #client: KeyValueStoreClient;
+  readonly #autoSaved = new Map<string, unknown>();
+  #persistListener: (() => Promise<void>) | undefined;
+
+  private constructor(client: KeyValueStoreClient, storageClient: StorageClient, metadata: KeyValueStoreMetadata) {
+    this.#client = client;
+    this.storageClient = storageClient;
+    this.id = metadata.id;
+    this.name = metadata.name;
+  }
+
+  /**
+   * Opens a key-value store: the run's default one, one by `id` (it must exist), or one by `name`
+   * (made when missing; a plain string is a name). The same store opened twice is the same instance.
+   */
+  static async open(options?: OpenStorageInput): Promise<KeyValueStore> {
+    return openCached('keyValueStore', options, async (storageClient, target) => {
+      const client = await storageClient.openKeyValueStore(target);
+      const metadata = await client.getMetadata();
+      return { instance: new KeyValueStore(client, storageClient, metadata), id: metadata.id };
+    });
+  }
+
+  /**
+   * The value of `key`: parsed JSON, a string for text, a Buffer for anything else; `defaultValue`
+   * (or `null`) when there is no such record.
+   */
+  async getValue<T = unknown>(key: string): Promise<T | null>;
+  async getValue<T>(key: string, defaultValue: T): Promise<T>;
+  async getValue<T>(key: string, defaultValue?: T): Promise<T | null> {
+    assertRecordKey(key);
+    const record = await this.#client.getRecord(key);
+    if (!record) return defaultValue === undefined ? null : defaultValue;
+    return deserializeRecordValue(record.body, record.contentType) as T;
+  }
+
+  /**
+   * Stores `value` under `key`; `null` or `undefined` deletes the record. The content type is the
+   * given one, or text, bytes or JSON after the value.
+   */
+  async setValue(key: string, value: unknown, options: SetValueOptions = {}): Promise<void> {
+    assertRecordKey(key);
+    if (value === null || value === undefined) {
+      await this.#client.deleteRecord(key);
+      return;
+    }
+    const { body, contentType } = serializeRecordValue(key, value, options.contentType);
+    await this.#client.setRecord({ key, body, contentType });
+  }
+
+  /** True when a record of `key` exists. */
+  async recordExists(key: string): Promise<boolean> {
+    assertRecordKey(key);
+    return this.#client.recordExists(key);
+  }
+
+  /** Iterates over the keys in ascending order, with each record's size and content type. */
+  async *iterateKeys(options: IterateKeysOptions = {}): AsyncGenerator<RecordInfo, void, undefined> {
+    const { prefix, pageSize = 1000 } = options;
+    let exclusiveStartKey = options.exclusiveStartKey;
+    if (!Number.isInteger(pageSize) || pageSize < 1) throw new StorageError('invalid-argument', 'pageSize must be a positive integer');
+    for (;;) {
+      const page = await this.#client.listKeys({
+        limit: pageSize,
+        ...(exclusiveStartKey === undefined ? {} : { exclusiveStartKey }),
+        ...(prefix === undefined ? {} : { prefix }),
+      });
+      yield* page.items;
+      const last = page.items.at(-1);
+      if (!page.isTruncated || !last) return;
+      exclusiveStartKey = page.nextExclusiveStartKey ?? last.key;
+    }
+  }
+
+  /** A URL the record of `key` can be read from (what it is depends on the storage client). */
+  async getPublicUrl(key: string): Promise<string> {
+    assertRecordKey(key);
+    return this.#client.getPublicUrl(key);
+  }
+
+  /**
+   * A value that is saved for you: the stored value of `key` (or `defaultValue`), kept in memory
+   * and written back on every `persistState` event and on {@link KeyValueStore.persistAutoSavedValues}.
+   * Mutate the object you get; calling again gives the same object.
+   */
+  async getAutoSavedValue<T>(key: string, defaultValue: T): Promise<T> {
+    assertRecordKey(key);
+    if (this.#autoSaved.has(key)) return this.#autoSaved.get(key) as T;
+    const value = await this.getValue<T>(key, defaultValue);
+    if (this.#autoSaved.has(key)) return this.#autoSaved.get(key) as T;
+    this.#autoSaved.set(key, value);
+    if (!this.#persistListener) {
+      this.#persistListener = () => this.persistAutoSavedValues();
+      eventBus.on('persistState', this.#persistListener);
+    }
+    return value;
+  }
+
+  /** Writes every auto-saved value now. */
+  async persistAutoSavedValues(): Promise<void> {
+    await Promise.all([...this.#autoSaved].map(([key, value]) => this.setValue(key, value)));
+  }
+
+  /** The store's metadata. */
+  async getMetadata(): Promise<KeyValueStoreMetadata> {
+    return this.#client.getMetadata();
+  }
+
+  /** Deletes the store with all its records; auto-saved values of it are no longer saved. */
+  async drop(): Promise<void> {
+    if (this.#persistListener) eventBus.off('persistState', this.#persistListener);
+    this.#persistListener = undefined;
+    this.#autoSaved.clear();
+    await this.#client.drop();
+    forgetStorage(this.storageClient, this);
+  }
+}

@@ -1,0 +1,176 @@
+import type {
+  AddRequestResult,
+  DatasetMetadata,
+  KeyValueStoreMetadata,
+  RequestData,
+  RequestQueueMetadata,
+} from './models.js';
+import type { RecordBody } from './serialization.js';
+
+/**
+ * Which storage to open. `default` opens (creating it if missing) the run's default storage of
+ * that id; `name` opens or creates a named storage; `id` opens an existing storage or fails
+ * with `not-found`.
+ */
+export type StorageTarget =
+  | { readonly kind: 'default'; readonly id: string }
+  | { readonly kind: 'id'; readonly id: string }
+  | { readonly kind: 'name'; readonly name: string };
+
+/** A page of dataset items as a client returns it, before any field selection. */
+export interface DatasetItemsPage {
+  /** The items of the page, parsed from JSON. */
+  readonly items: Record<string, unknown>[];
+  /** How many items the dataset holds in all. */
+  readonly total: number;
+}
+
+/** Options of {@link DatasetClient.listItems}. */
+export interface ListItemsOptions {
+  /** Items to skip from the start (from the end with `desc`). */
+  readonly offset: number;
+  /** At most this many items. */
+  readonly limit: number;
+  /** Newest first. */
+  readonly desc: boolean;
+}
+
+/**
+ * The transport of a dataset. The core validates and serializes items before they reach it,
+ * so a client only stores and returns them.
+ */
+export interface DatasetClient {
+  /** The dataset's metadata. */
+  getMetadata(): Promise<DatasetMetadata>;
+  /** Appends items, each already serialized as a JSON object. All are written or none. */
+  pushItems(jsonItems: readonly string[]): Promise<void>;
+  /** Reads a page of items. */
+  listItems(options: ListItemsOptions): Promise<DatasetItemsPage>;
+  /** Deletes the dataset and everything in it. */
+  drop(): Promise<void>;
+}
+
+/** A stored record. */
+export interface StoredRecord {
+  readonly key: string;
+  readonly body: RecordBody;
+  readonly contentType: string;
+}
+
+/** What a key listing says of one record. */
+export interface RecordInfo {
+  readonly key: string;
+  /** Size of the body in bytes. */
+  readonly size: number;
+  readonly contentType: string;
+}
+
+/** Options of {@link KeyValueStoreClient.listKeys}. */
+export interface ListKeysOptions {
+  /** Only keys after this one, in key order. */
+  readonly exclusiveStartKey?: string;
+  /** Only keys that start with this. */
+  readonly prefix?: string;
+  /** At most this many keys. */
+  readonly limit: number;
+}
+
+/** A page of keys, in ascending key order (by UTF-16 code units). */
+export interface KeysPage {
+  readonly items: RecordInfo[];
+  /** True when more keys follow; continue from `nextExclusiveStartKey`. */
+  readonly isTruncated: boolean;
+  readonly nextExclusiveStartKey?: string;
+}
+
+/** The transport of a key-value store. Keys and values reach it validated and serialized. */
+export interface KeyValueStoreClient {
+  /** The store's metadata. */
+  getMetadata(): Promise<KeyValueStoreMetadata>;
+  /** The record of `key`, or `undefined` when there is none. */
+  getRecord(key: string): Promise<StoredRecord | undefined>;
+  /** Creates or replaces the record of `key`. */
+  setRecord(record: StoredRecord): Promise<void>;
+  /** Deletes the record of `key`; nothing happens when there is none. */
+  deleteRecord(key: string): Promise<void>;
+  /** True when a record of `key` exists. */
+  recordExists(key: string): Promise<boolean>;
+  /** A page of keys in ascending order. */
+  listKeys(options: ListKeysOptions): Promise<KeysPage>;
+  /** A URL the record of `key` can be read from. */
+  getPublicUrl(key: string): Promise<string>;
+  /** Deletes the store and every record in it. */
+  drop(): Promise<void>;
+}
+
+/** Options of the request queue calls that place a request. */
+export interface PlacementOptions {
+  /** Put the request before all others (newest forefront first). */
+  readonly forefront: boolean;
+}
+
+/** What a batch add did: one result per request, and the requests that could not be added. */
+export interface AddRequestsResult {
+  readonly processedRequests: AddRequestResult[];
+  readonly unprocessedRequests: { readonly uniqueKey: string; readonly url: string; readonly method: string }[];
+}
+
+/**
+ * The transport of a request queue. Requests reach it validated, with `id` and `uniqueKey` set.
+ * A client keeps the queue's order (forefront requests first, newest forefront first, then the
+ * others in the order added) and the set of requests in progress.
+ */
+export interface RequestQueueClient {
+  /** The queue's metadata with its counts. */
+  getMetadata(): Promise<RequestQueueMetadata>;
+  /** Adds requests that are not present yet (by `uniqueKey`); present ones are left as they are. */
+  addRequests(requests: readonly RequestData[], options: PlacementOptions): Promise<AddRequestsResult>;
+  /** The request of `id`, or `undefined`. */
+  getRequest(id: string): Promise<RequestData | undefined>;
+  /**
+   * Takes the next pending request and marks it in progress, or gives `null` when none is pending.
+   * Two calls never get the same request while it is in progress.
+   */
+  fetchNextRequest(): Promise<RequestData | null>;
+  /** Stores `request` as handled (with its `handledAt` set) and ends its progress. */
+  markRequestAsHandled(request: RequestData): Promise<AddRequestResult>;
+  /** Stores `request` and puts it back among the pending ones. */
+  reclaimRequest(request: RequestData, options: PlacementOptions): Promise<AddRequestResult>;
+  /** True when no request is pending (some may be in progress). */
+  isEmpty(): Promise<boolean>;
+  /** True when no request is pending and none is in progress. */
+  isFinished(): Promise<boolean>;
+  /** Deletes the queue and every request in it. */
+  drop(): Promise<void>;
+}
+
+/** What a storage client can and cannot do; the conformance suite skips what it cannot. */
+export interface StorageClientCapabilities {
+  /** `fetchNextRequest` returns `null` only when nothing is pending, and never a request twice. */
+  readonly strongQueueConsistency: boolean;
+  /** Storages outlive the client object (they are on disk or on a server). */
+  readonly persistent: boolean;
+}
+
+/**
+ * A storage client: one way of keeping storages (in memory, on disk, on a server). Clients are
+ * transports; `@x/core` validates, serializes and fills in defaults before calling them.
+ */
+export interface StorageClient {
+  /** A short name for messages, such as `memory`. */
+  readonly name: string;
+  /** What the client can do. */
+  readonly capabilities: StorageClientCapabilities;
+  /** Opens a dataset (see {@link StorageTarget} for what is created). */
+  openDataset(target: StorageTarget): Promise<DatasetClient>;
+  /** Opens a key-value store. */
+  openKeyValueStore(target: StorageTarget): Promise<KeyValueStoreClient>;
+  /** Opens a request queue. */
+  openRequestQueue(target: StorageTarget): Promise<RequestQueueClient>;
+  /** Metadata of every dataset. */
+  listDatasets(): Promise<DatasetMetadata[]>;
+  /** Metadata of every key-value store. */
+  listKeyValueStores(): Promise<KeyValueStoreMetadata[]>;
+  /** Metadata of every request queue. */
+  listRequestQueues(): Promise<RequestQueueMetadata[]>;
+}

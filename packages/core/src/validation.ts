@@ -1,0 +1,95 @@
+import { StorageError } from './errors.js';
+
+/** Record keys: 1 to 256 of letters, digits and `!-_.'()`. */
+export const RECORD_KEY_PATTERN = /^[a-zA-Z0-9!\-_.'()]{1,256}$/;
+/** Storage names: letters, digits and `-`, not starting or ending with `-`, 1 to 63 characters. */
+export const STORAGE_NAME_PATTERN = /^(?!-)[a-zA-Z0-9-]{1,63}(?<!-)$/;
+/** The largest a dataset item may be once serialized as JSON: 9 MiB. */
+export const MAX_ITEM_BYTES = 9 * 1024 * 1024;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') {
+    const shown = value.length > 40 ? `${value.slice(0, 40)}…` : value;
+    return JSON.stringify(shown);
+  }
+  return typeof value === 'object' ? `a ${value.constructor?.name ?? 'null-prototype'} object` : `a ${typeof value}`;
+}
+
+/** Throws `invalid-key` unless `key` is a valid record key. */
+export function assertRecordKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || !RECORD_KEY_PATTERN.test(key)) {
+    throw new StorageError(
+      'invalid-key',
+      `Invalid record key ${describe(key)}: a key is 1 to 256 characters of a-z, A-Z, 0-9 and !-_.'()`,
+    );
+  }
+}
+
+/** Throws `invalid-name` unless `name` is a valid storage name. */
+export function assertStorageName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !STORAGE_NAME_PATTERN.test(name)) {
+    throw new StorageError(
+      'invalid-name',
+      `Invalid storage name ${describe(name)}: a name is 1 to 63 letters, digits and '-', not starting or ending with '-'`,
+    );
+  }
+}
+
+/** Throws `invalid-argument` unless `id` is a non-empty string without path separators or NUL. */
+export function assertStorageId(id: unknown): asserts id is string {
+  if (typeof id !== 'string' || id.length === 0 || id.length > 256 || /[/\\\0]/.test(id) || id === '.' || id === '..') {
+    throw new StorageError('invalid-argument', `Invalid storage id ${describe(id)}`);
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null) return false;
+  const proto = Object.getPrototypeOf(value) as unknown;
+  return proto === Object.prototype || proto === null;
+}
+
+function stringifyItem(item: Record<string, unknown>, index: number): string {
+  let json: string;
+  try {
+    json = JSON.stringify(item);
+  } catch (cause) {
+    throw new StorageError('invalid-item', `Dataset item at index ${index} cannot be serialized as JSON: ${(cause as Error).message}`, { cause });
+  }
+  // A string's UTF-8 size is at most 3 bytes per UTF-16 unit; measure exactly only near the limit.
+  if (json.length * 3 > MAX_ITEM_BYTES && Buffer.byteLength(json) > MAX_ITEM_BYTES) {
+    throw new StorageError(
+      'item-too-large',
+      `Dataset item at index ${index} is ${Buffer.byteLength(json)} bytes serialized; the limit is ${MAX_ITEM_BYTES} bytes (9 MiB)`,
+    );
+  }
+  return json;
+}
+
+/**
+ * Validates dataset items (one plain object or an array of them) and serializes each to JSON.
+ * Throws `invalid-item` or `item-too-large` for the first bad item, before anything is written.
+ */
+export function serializeDatasetItems(data: unknown): string[] {
+  if (isPlainObject(data)) return [stringifyItem(data, 0)];
+  if (!Array.isArray(data)) {
+    throw new StorageError('invalid-item', `Dataset items must be a plain object or an array of plain objects, got ${describe(data)}`);
+  }
+  const out = new Array<string>(data.length);
+  for (let i = 0; i < data.length; i++) {
+    const item: unknown = data[i];
+    if (!isPlainObject(item)) {
+      throw new StorageError('invalid-item', `Dataset item at index ${i} must be a plain object, got ${describe(item)}`);
+    }
+    out[i] = stringifyItem(item, i);
+  }
+  return out;
+}
+
+/** Throws `invalid-argument` unless `value` is a non-negative integer (or undefined). */
+export function assertOptionalCount(value: unknown, what: string): asserts value is number | undefined {
+  if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) {
+    throw new StorageError('invalid-argument', `${what} must be a non-negative integer, got ${describe(value)}`);
+  }
+}

@@ -1,0 +1,1 @@
+export { MemoryStorageClient } from './memory-storage-client.js';

@@ -1,0 +1,126 @@
+import {
+  notFound,
+  recordBodySize,
+  type KeysPage,
+  type KeyValueStoreClient,
+  type KeyValueStoreMetadata,
+  type ListKeysOptions,
+  type StoredRecord,
+} from '@x/core';
+import { baseMetadata, newStorageBase, type MemoryCollection, type MemoryStorageBase } from './memory-collection.js';
+
+interface MemoryRecord {
+  readonly body: string | Buffer;
+  readonly contentType: string;
+  readonly size: number;
+}
+
+/** Index of the first key in the sorted `keys` that is greater than `key` (or `>=` when `inclusive`). */
+function lowerBound(keys: readonly string[], key: string, inclusive: boolean): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const k = keys[mid]!;
+    if (k < key || (!inclusive && k === key)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** A key-value store in memory. Byte bodies are copied in and out, so callers never share them. */
+export class MemoryKeyValueStore implements KeyValueStoreClient, MemoryStorageBase {
+  readonly id: string;
+  readonly name: string | undefined;
+  readonly createdAt: number;
+  modifiedAt: number;
+  accessedAt: number;
+  dropped = false;
+  readonly #records = new Map<string, MemoryRecord>();
+  #sortedKeys: string[] | undefined;
+
+  constructor(
+    private readonly collection: MemoryCollection<MemoryKeyValueStore>,
+    id: string,
+    name: string | undefined,
+  ) {
+    const base = newStorageBase(id, name);
+    this.id = base.id;
+    this.name = base.name;
+    this.createdAt = base.createdAt;
+    this.modifiedAt = base.modifiedAt;
+    this.accessedAt = base.accessedAt;
+  }
+
+  async getMetadata(): Promise<KeyValueStoreMetadata> {
+    this.collection.assertLive(this);
+    return baseMetadata(this);
+  }
+
+  async getRecord(key: string): Promise<StoredRecord | undefined> {
+    this.collection.assertLive(this);
+    this.accessedAt = Date.now();
+    const record = this.#records.get(key);
+    if (!record) return undefined;
+    const body = typeof record.body === 'string' ? record.body : Buffer.from(record.body);
+    return { key, body, contentType: record.contentType };
+  }
+
+  async setRecord({ key, body, contentType }: StoredRecord): Promise<void> {
+    this.collection.assertLive(this);
+    if (!this.#records.has(key)) this.#sortedKeys = undefined;
+    // The core hands over a fresh Buffer for bytes; it is ours to keep.
+    this.#records.set(key, { body, contentType, size: recordBodySize(body) });
+    this.modifiedAt = this.accessedAt = Date.now();
+  }
+
+  async deleteRecord(key: string): Promise<void> {
+    this.collection.assertLive(this);
+    if (this.#records.delete(key)) {
+      this.#sortedKeys = undefined;
+      this.modifiedAt = this.accessedAt = Date.now();
+    }
+  }
+
+  async recordExists(key: string): Promise<boolean> {
+    this.collection.assertLive(this);
+    return this.#records.has(key);
+  }
+
+  async listKeys({ exclusiveStartKey, prefix, limit }: ListKeysOptions): Promise<KeysPage> {
+    this.collection.assertLive(this);
+    this.accessedAt = Date.now();
+    this.#sortedKeys ??= [...this.#records.keys()].sort();
+    const keys = this.#sortedKeys;
+    let start = exclusiveStartKey === undefined ? 0 : lowerBound(keys, exclusiveStartKey, false);
+    if (prefix !== undefined) start = Math.max(start, lowerBound(keys, prefix, true));
+    const items: KeysPage['items'] = [];
+    let index = start;
+    for (; index < keys.length && items.length < limit; index++) {
+      const key = keys[index]!;
+      if (prefix !== undefined && !key.startsWith(prefix)) break;
+      const record = this.#records.get(key)!;
+      items.push({ key, size: record.size, contentType: record.contentType });
+    }
+    const next = keys[index];
+    const isTruncated = items.length === limit && next !== undefined && (prefix === undefined || next.startsWith(prefix));
+    const last = items.at(-1);
+    return isTruncated && last ? { items, isTruncated, nextExclusiveStartKey: last.key } : { items, isTruncated: false };
+  }
+
+  /** A `data:` URL holding the record as it is now (memory has no address to serve it from). */
+  async getPublicUrl(key: string): Promise<string> {
+    this.collection.assertLive(this);
+    const record = this.#records.get(key);
+    if (!record) throw notFound(`Record "${key}" in key-value store "${this.name ?? this.id}"`);
+    const bytes = typeof record.body === 'string' ? Buffer.from(record.body) : record.body;
+    return `data:${record.contentType.replaceAll(' ', '')};base64,${bytes.toString('base64')}`;
+  }
+
+  async drop(): Promise<void> {
+    this.collection.assertLive(this);
+    this.collection.remove(this);
+    this.#records.clear();
+    this.#sortedKeys = undefined;
+  }
+}

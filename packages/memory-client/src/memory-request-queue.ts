@@ -1,0 +1,209 @@
+import {
+  notFound,
+  type AddRequestResult,
+  type AddRequestsResult,
+  type PlacementOptions,
+  type RequestData,
+  type RequestQueueClient,
+  type RequestQueueMetadata,
+} from '@x/core';
+import { baseMetadata, newStorageBase, type MemoryCollection, type MemoryStorageBase } from './memory-collection.js';
+
+type RequestState = 'pending' | 'in-progress' | 'handled';
+
+interface QueueEntry {
+  readonly id: string;
+  readonly uniqueKey: string;
+  /** The request as JSON: every read parses a fresh copy, so callers never share state. */
+  json: string;
+  state: RequestState;
+  /** Bumped each time the entry is placed in the order; older places of it are stale. */
+  placement: number;
+}
+
+interface Placement {
+  readonly entry: QueueEntry;
+  readonly placement: number;
+}
+
+/**
+ * A request queue in memory. The order is a stack of forefront placements (newest on top) over a
+ * FIFO of regular ones; both are O(1) per operation. A request placed again (reclaimed) leaves its
+ * older place stale, skipped when reached.
+ */
+export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase {
+  readonly id: string;
+  readonly name: string | undefined;
+  readonly createdAt: number;
+  modifiedAt: number;
+  accessedAt: number;
+  dropped = false;
+  readonly #entries = new Map<string, QueueEntry>();
+  readonly #forefront: Placement[] = [];
+  #regular: Placement[] = [];
+  #regularHead = 0;
+  #pendingCount = 0;
+  #inProgressCount = 0;
+  #handledCount = 0;
+
+  constructor(
+    private readonly collection: MemoryCollection<MemoryRequestQueue>,
+    id: string,
+    name: string | undefined,
+  ) {
+    const base = newStorageBase(id, name);
+    this.id = base.id;
+    this.name = base.name;
+    this.createdAt = base.createdAt;
+    this.modifiedAt = base.modifiedAt;
+    this.accessedAt = base.accessedAt;
+  }
+
+  async getMetadata(): Promise<RequestQueueMetadata> {
+    this.collection.assertLive(this);
+    return {
+      ...baseMetadata(this),
+      totalRequestCount: this.#entries.size,
+      handledRequestCount: this.#handledCount,
+      pendingRequestCount: this.#entries.size - this.#handledCount,
+    };
+  }
+
+  #place(entry: QueueEntry, forefront: boolean): void {
+    entry.placement++;
+    const placement = { entry, placement: entry.placement };
+    if (forefront) this.#forefront.push(placement);
+    else this.#regular.push(placement);
+  }
+
+  #result(entry: QueueEntry, wasAlreadyPresent: boolean): AddRequestResult {
+    return { requestId: entry.id, uniqueKey: entry.uniqueKey, wasAlreadyPresent, wasAlreadyHandled: entry.state === 'handled' };
+  }
+
+  #touch(modified: boolean): void {
+    const now = Date.now();
+    this.accessedAt = now;
+    if (modified) this.modifiedAt = now;
+  }
+
+  async addRequests(requests: readonly RequestData[], { forefront }: PlacementOptions): Promise<AddRequestsResult> {
+    this.collection.assertLive(this);
+    const processedRequests: AddRequestResult[] = [];
+    for (const request of requests) {
+      const existing = this.#entries.get(request.id);
+      if (existing) {
+        processedRequests.push(this.#result(existing, true));
+        continue;
+      }
+      const handled = request.handledAt !== undefined;
+      const entry: QueueEntry = {
+        id: request.id,
+        uniqueKey: request.uniqueKey,
+        json: JSON.stringify(request),
+        state: handled ? 'handled' : 'pending',
+        placement: 0,
+      };
+      this.#entries.set(entry.id, entry);
+      if (handled) {
+        this.#handledCount++;
+      } else {
+        this.#pendingCount++;
+        this.#place(entry, forefront);
+      }
+      processedRequests.push({ requestId: entry.id, uniqueKey: entry.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false });
+    }
+    this.#touch(true);
+    return { processedRequests, unprocessedRequests: [] };
+  }
+
+  async getRequest(id: string): Promise<RequestData | undefined> {
+    this.collection.assertLive(this);
+    this.#touch(false);
+    const entry = this.#entries.get(id);
+    return entry ? (JSON.parse(entry.json) as RequestData) : undefined;
+  }
+
+  #isCurrent(placement: Placement): boolean {
+    return placement.entry.state === 'pending' && placement.entry.placement === placement.placement;
+  }
+
+  #takeNext(): QueueEntry | undefined {
+    while (this.#forefront.length > 0) {
+      const placement = this.#forefront.pop()!;
+      if (this.#isCurrent(placement)) return placement.entry;
+    }
+    while (this.#regularHead < this.#regular.length) {
+      const placement = this.#regular[this.#regularHead++]!;
+      if (this.#regularHead > 1024 && this.#regularHead * 2 > this.#regular.length) {
+        this.#regular = this.#regular.slice(this.#regularHead);
+        this.#regularHead = 0;
+      }
+      if (this.#isCurrent(placement)) return placement.entry;
+    }
+    return undefined;
+  }
+
+  async fetchNextRequest(): Promise<RequestData | null> {
+    this.collection.assertLive(this);
+    this.#touch(false);
+    const entry = this.#takeNext();
+    if (!entry) return null;
+    entry.state = 'in-progress';
+    this.#pendingCount--;
+    this.#inProgressCount++;
+    return JSON.parse(entry.json) as RequestData;
+  }
+
+  #entryOf(request: RequestData): QueueEntry {
+    const entry = this.#entries.get(request.id);
+    if (!entry) throw notFound(`Request "${request.id}" in request queue "${this.name ?? this.id}"`);
+    return entry;
+  }
+
+  async markRequestAsHandled(request: RequestData): Promise<AddRequestResult> {
+    this.collection.assertLive(this);
+    const entry = this.#entryOf(request);
+    if (entry.state === 'handled') return this.#result(entry, true);
+    if (entry.state === 'in-progress') this.#inProgressCount--;
+    else this.#pendingCount--;
+    this.#handledCount++;
+    entry.state = 'handled';
+    entry.json = JSON.stringify(request);
+    this.#touch(true);
+    return { requestId: entry.id, uniqueKey: entry.uniqueKey, wasAlreadyPresent: true, wasAlreadyHandled: false };
+  }
+
+  async reclaimRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
+    this.collection.assertLive(this);
+    const entry = this.#entryOf(request);
+    if (entry.state === 'handled') return this.#result(entry, true);
+    if (entry.state === 'in-progress') {
+      this.#inProgressCount--;
+      this.#pendingCount++;
+      entry.state = 'pending';
+    }
+    const { handledAt: _ignored, ...pending } = request;
+    entry.json = JSON.stringify(pending);
+    this.#place(entry, forefront);
+    this.#touch(true);
+    return this.#result(entry, true);
+  }
+
+  async isEmpty(): Promise<boolean> {
+    this.collection.assertLive(this);
+    return this.#pendingCount === 0;
+  }
+
+  async isFinished(): Promise<boolean> {
+    this.collection.assertLive(this);
+    return this.#pendingCount === 0 && this.#inProgressCount === 0;
+  }
+
+  async drop(): Promise<void> {
+    this.collection.assertLive(this);
+    this.collection.remove(this);
+    this.#entries.clear();
+    this.#forefront.length = 0;
+    this.#regular = [];
+  }
+}
