@@ -1,0 +1,34 @@
+import { Configuration, Dataset, KeyValueStore, RequestQueue, log, LogLevel } from '@crawlee/core';
+import { MemoryStorage } from '@crawlee/memory-storage';
+log.setLevel(LogLevel.ERROR);
+const storageClient = new MemoryStorage({ persistStorage: false, writeMetadata: false });
+const config = new Configuration({ storageClient, persistStorage: false });
+let t = performance.now();
+const ds = await Dataset.open('ds-a', { config, storageClient });
+for (let i = 0; i < 100; i++) await ds.pushData(Array.from({ length: 1000 }, (_, j) => ({ i, j, url: `https://example.com/${i}/${j}`, title: 'hello' })));
+console.log('crawlee batch', performance.now() - t);
+t = performance.now();
+for (let i = 0; i < 5000; i++) await ds.pushData({ i, url: `https://example.com/${i}`, title: 'hello' });
+console.log('crawlee one 5000', performance.now() - t);
+t = performance.now();
+let n = 0;
+for (let o = 0; o < 100000; o += 1000) n += (await ds.getData({ offset: o, limit: 1000 })).items.length;
+console.log('crawlee read', n, performance.now() - t);
+const kv = await KeyValueStore.open('kv-a', { config, storageClient });
+t = performance.now();
+for (let i = 0; i < 10000; i++) await kv.setValue(`k${i}`, { i, v: 'x' });
+console.log('crawlee kv set', performance.now() - t);
+t = performance.now();
+for (let i = 0; i < 10000; i++) await kv.getValue(`k${i}`);
+console.log('crawlee kv get', performance.now() - t);
+const rq = await RequestQueue.open('rq-a', { config, storageClient });
+t = performance.now();
+for (let i = 0; i < 20000; i++) await rq.addRequest({ url: `https://example.com/p/${i}` });
+console.log('crawlee rq add', performance.now() - t);
+t = performance.now();
+for (let i = 0; i < 2000; i++) { const r = await rq.addRequest({ url: `https://example.com/p/${i}` }); if (!r.wasAlreadyPresent) throw new Error('x'); }
+console.log('crawlee rq dedupe', performance.now() - t);
+t = performance.now();
+n = 0;
+while (!(await rq.isFinished())) { const r = await rq.fetchNextRequest(); if (!r) continue; await rq.markRequestHandled(r); n++; }
+console.log('crawlee rq fetch', n, performance.now() - t);

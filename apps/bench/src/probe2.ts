@@ -1,0 +1,32 @@
+import { Dataset, KeyValueStore, RequestQueue } from '@x/core';
+import { MemoryStorageClient } from '@x/memory-client';
+const storageClient = new MemoryStorageClient();
+let t = performance.now();
+const ds = await Dataset.open({ name: 'ds-a', storageClient });
+for (let i = 0; i < 100; i++) await ds.pushData(Array.from({ length: 1000 }, (_, j) => ({ i, j, url: `https://example.com/${i}/${j}`, title: 'hello' })));
+console.log('ours batch', performance.now() - t);
+t = performance.now();
+for (let i = 0; i < 5000; i++) await ds.pushData({ i, url: `https://example.com/${i}`, title: 'hello' });
+console.log('ours one 5000', performance.now() - t);
+t = performance.now();
+let n = 0;
+for (let o = 0; o < 100000; o += 1000) n += (await ds.getData({ offset: o, limit: 1000 })).items.length;
+console.log('ours read', n, performance.now() - t);
+const kv = await KeyValueStore.open({ name: 'kv-a', storageClient });
+t = performance.now();
+for (let i = 0; i < 10000; i++) await kv.setValue(`k${i}`, { i, v: 'x' });
+console.log('ours kv set', performance.now() - t);
+t = performance.now();
+for (let i = 0; i < 10000; i++) await kv.getValue(`k${i}`);
+console.log('ours kv get', performance.now() - t);
+const rq = await RequestQueue.open({ name: 'rq-a', storageClient });
+t = performance.now();
+for (let i = 0; i < 20000; i++) await rq.addRequest({ url: `https://example.com/p/${i}` });
+console.log('ours rq add', performance.now() - t);
+t = performance.now();
+for (let i = 0; i < 2000; i++) { const r = await rq.addRequest({ url: `https://example.com/p/${i}` }); if (!r.wasAlreadyPresent) throw new Error('x'); }
+console.log('ours rq dedupe', performance.now() - t);
+t = performance.now();
+n = 0;
+while (!(await rq.isFinished())) { const r = await rq.fetchNextRequest(); if (!r) continue; await rq.markRequestAsHandled(r); n++; }
+console.log('ours rq fetch', n, performance.now() - t);
