@@ -133,8 +133,9 @@ export class Dataset {
     if (toKvsId !== undefined && toKvsName !== undefined) {
       throw new StorageError('invalid-argument', 'Export to a store by id or by name, not both');
     }
-    const store = await KeyValueStore.open({ id: toKvsId, name: toKvsName, storageClient: this.storageClient });
+    // Check the key before opening the store, so a bad key creates no store.
     assertRecordKey(key);
+    const store = await KeyValueStore.open({ id: toKvsId, name: toKvsName, storageClient: this.storageClient });
     const items: DatasetItem[] = [];
     for await (const item of this.iterateItems()) items.push(item);
     await store.setValue(key, contentType === 'csv' ? itemsToCsv(items) : itemsToJson(items), { contentType: mime });

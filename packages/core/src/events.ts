@@ -22,7 +22,10 @@ export type StorageEventName = keyof StorageEvents;
 export class EventBus extends EventEmitter<StorageEvents> {
   /** Emits `event` and waits until every listener has finished; rejects if any listener failed. */
   async emitAndWait<E extends StorageEventName>(event: E, ...args: StorageEvents[E]): Promise<void> {
-    const listeners = this.listeners(event) as ((...a: StorageEvents[E]) => unknown)[];
+    const registered = this.listeners(event);
+    // As emit() does: listeners added with once() are called this time and then removed.
+    for (const listener of new Set(registered)) this.removeListener(event, listener, undefined, true);
+    const listeners = registered as ((...a: StorageEvents[E]) => unknown)[];
     const results = await Promise.allSettled(listeners.map(async (listener) => listener(...args)));
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;

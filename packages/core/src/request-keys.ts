@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 import { StorageError } from './errors.js';
 
 /** Length of a request id, as Crawlee and the Apify platform make them. */
@@ -29,14 +29,22 @@ export function parseRequestUrl(url: unknown): URL {
  * trailing slash of the path removed. Throws `invalid-url` for a URL that is not absolute http(s).
  */
 export function normalizeUrl(url: string, keepFragment = false): string {
-  const parsed = parseRequestUrl(url);
-  const params = parsed.searchParams;
-  for (const name of [...params.keys()]) {
-    if (name.startsWith('utm_')) params.delete(name);
+  return normalizeParsedUrl(parseRequestUrl(url), keepFragment);
+}
+
+/** {@link normalizeUrl} of a URL already parsed by {@link parseRequestUrl}. */
+export function normalizeParsedUrl(parsed: URL, keepFragment: boolean): string {
+  let query = '';
+  if (parsed.search !== '') {
+    // A standalone copy of the parameters: editing `parsed.searchParams` would rebuild its href.
+    const params = new URLSearchParams(parsed.search);
+    for (const name of [...params.keys()]) {
+      if (name.startsWith('utm_')) params.delete(name);
+    }
+    params.sort();
+    query = params.toString();
   }
-  params.sort();
-  const query = params.toString();
-  const path = parsed.pathname.replace(/\/$/, '');
+  const path = parsed.pathname.endsWith('/') ? parsed.pathname.slice(0, -1) : parsed.pathname;
   return `${parsed.protocol.toLowerCase()}//${parsed.host.toLowerCase()}${path}${query ? `?${query}` : ''}${keepFragment ? parsed.hash : ''}`;
 }
 
@@ -45,5 +53,11 @@ export function normalizeUrl(url: string, keepFragment = false): string {
  * base64 without `+`, `/` and `=`, first 15 characters.
  */
 export function requestIdFromUniqueKey(uniqueKey: string): string {
-  return createHash('sha256').update(uniqueKey).digest('base64').replace(/[+/=]/g, '').slice(0, REQUEST_ID_LENGTH);
+  return sha256Base64(uniqueKey).replace(/[+/=]/g, '').slice(0, REQUEST_ID_LENGTH);
 }
+
+/** SHA-256 of a string in base64; `crypto.hash` where Node has it (20.12+), which is faster. */
+export const sha256Base64: (text: string) => string =
+  typeof hash === 'function'
+    ? (text) => hash('sha256', text, 'base64')
+    : (text) => createHash('sha256').update(text).digest('base64');

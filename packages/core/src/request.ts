@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { StorageError } from './errors.js';
 import { httpMethodSchema, type HttpMethod, type RequestData } from './models.js';
-import { normalizeUrl, parseRequestUrl, requestIdFromUniqueKey } from './request-keys.js';
+import { normalizeParsedUrl, parseRequestUrl, requestIdFromUniqueKey, sha256Base64 } from './request-keys.js';
 
 /** Options for a new {@link Request}. Only `url` is required. */
 export const requestOptionsSchema = z.object({
@@ -30,7 +29,7 @@ export const requestOptionsSchema = z.object({
 export type RequestOptions = z.input<typeof requestOptionsSchema>;
 
 function payloadHash(payload: string): string {
-  return createHash('sha256').update(payload).digest('base64').replace(/[+/=]/g, '').slice(0, 8);
+  return sha256Base64(payload).replace(/[+/=]/g, '').slice(0, 8);
 }
 
 /**
@@ -44,7 +43,14 @@ export function computeUniqueKey(options: {
   readonly keepUrlFragment?: boolean | undefined;
   readonly useExtendedUniqueKey?: boolean | undefined;
 }): string {
-  const url = normalizeUrl(options.url, options.keepUrlFragment ?? false);
+  return uniqueKeyOfParsed(parseRequestUrl(options.url), options);
+}
+
+function uniqueKeyOfParsed(
+  parsed: URL,
+  options: { readonly method?: string | undefined; readonly payload?: string | undefined; readonly keepUrlFragment?: boolean | undefined; readonly useExtendedUniqueKey?: boolean | undefined },
+): string {
+  const url = normalizeParsedUrl(parsed, options.keepUrlFragment ?? false);
   if (!options.useExtendedUniqueKey) return url;
   const method = (options.method ?? 'GET').toUpperCase();
   return `${method}(${options.payload ? payloadHash(options.payload) : ''}):${url}`;
@@ -89,14 +95,14 @@ export class Request<UserData extends Record<string, unknown> = Record<string, u
     if (typeof options !== 'object' || options === null) {
       throw new StorageError('invalid-argument', 'A request needs an options object with a url');
     }
-    parseRequestUrl(options.url);
+    const parsedUrl = parseRequestUrl(options.url);
     const parsed = requestOptionsSchema.safeParse(options);
     if (!parsed.success) {
       throw new StorageError('invalid-argument', `Invalid request: ${formatIssues(parsed.error)}`, { cause: parsed.error });
     }
     const o = parsed.data;
     const url = o.url.trim();
-    const uniqueKey = o.uniqueKey ?? computeUniqueKey({ ...o, url });
+    const uniqueKey = o.uniqueKey ?? uniqueKeyOfParsed(parsedUrl, o);
     const userData = { ...(o.userData ?? {}) } as Record<string, unknown>;
     if (o.label !== undefined) userData['label'] = o.label;
     this.assign({
@@ -159,7 +165,16 @@ export class Request<UserData extends Record<string, unknown> = Record<string, u
 
   /** Records an error met while processing the request. */
   pushErrorMessage(error: unknown): void {
-    const message = error instanceof Error ? error.message : typeof error === 'string' ? error : JSON.stringify(error);
+    let message: string | undefined;
+    if (error instanceof Error) message = error.message;
+    else if (typeof error === 'string') message = error;
+    else {
+      try {
+        message = JSON.stringify(error);
+      } catch {
+        // Circular structures and BigInts cannot be JSON: fall back to String() below.
+      }
+    }
     this.errorMessages.push(message ?? String(error));
   }
 

@@ -67,20 +67,24 @@ export function resolveOpenInput(kind: StorageKind, input: OpenStorageInput): { 
   if (typeof options !== 'object') {
     throw new StorageError('invalid-argument', 'open() takes a name, or an options object with id or name');
   }
-  const client = options.storageClient ?? getDefaultStorageClient();
+  const target = resolveTarget(kind, options);
+  return { client: options.storageClient ?? getDefaultStorageClient(), target };
+}
+
+function resolveTarget(kind: StorageKind, options: OpenStorageOptions): StorageTarget {
   if (options.id !== undefined && options.name !== undefined) {
     throw new StorageError('invalid-argument', 'Open a storage by id or by name, not both');
   }
   if (options.name !== undefined) {
     assertStorageName(options.name);
-    return { client, target: { kind: 'name', name: options.name } };
+    return { kind: 'name', name: options.name };
   }
   const defaultId = settings.defaultIds[kind];
   if (options.id !== undefined) {
     assertStorageId(options.id);
-    return { client, target: options.id === defaultId ? { kind: 'default', id: defaultId } : { kind: 'id', id: options.id } };
+    return options.id === defaultId ? { kind: 'default', id: defaultId } : { kind: 'id', id: options.id };
   }
-  return { client, target: { kind: 'default', id: defaultId } };
+  return { kind: 'default', id: defaultId };
 }
 
 interface CacheEntry {

@@ -19,10 +19,12 @@ function describe(value: unknown): string {
 
 /** Throws `invalid-key` unless `key` is a valid record key. */
 export function assertRecordKey(key: unknown): asserts key is string {
-  if (typeof key !== 'string' || !RECORD_KEY_PATTERN.test(key)) {
+  // `.` and `..` match the pattern but are path segments: in a record URL or a file path they
+  // would address the store itself or its parent, not a record.
+  if (typeof key !== 'string' || !RECORD_KEY_PATTERN.test(key) || key === '.' || key === '..') {
     throw new StorageError(
       'invalid-key',
-      `Invalid record key ${describe(key)}: a key is 1 to 256 characters of a-z, A-Z, 0-9 and !-_.'()`,
+      `Invalid record key ${describe(key)}: a key is 1 to 256 characters of a-z, A-Z, 0-9 and !-_.'(), other than "." and ".."`,
     );
   }
 }
@@ -51,11 +53,15 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 }
 
 function stringifyItem(item: Record<string, unknown>, index: number): string {
-  let json: string;
+  let json: string | undefined;
   try {
     json = JSON.stringify(item);
   } catch (cause) {
     throw new StorageError('invalid-item', `Dataset item at index ${index} cannot be serialized as JSON: ${(cause as Error).message}`, { cause });
+  }
+  // A toJSON() method can turn a plain object into something else (or into nothing).
+  if (typeof json !== 'string' || !json.startsWith('{')) {
+    throw new StorageError('invalid-item', `Dataset item at index ${index} must serialize to a JSON object, but its toJSON() gives ${json === undefined ? 'nothing' : 'something else'}`);
   }
   // A string's UTF-8 size is at most 3 bytes per UTF-16 unit; measure exactly only near the limit.
   if (json.length * 3 > MAX_ITEM_BYTES && Buffer.byteLength(json) > MAX_ITEM_BYTES) {

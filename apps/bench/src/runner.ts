@@ -1,0 +1,98 @@
+import type { BenchTarget } from './target.js';
+import { countsAt, type Phase, type PhaseTiming, type RunContext, type Workload } from './workloads.js';
+
+/** The result of one phase on one target. */
+export interface Measurement {
+  /** Operations of the reported (best) run. */
+  readonly ops: number;
+  /** Milliseconds of the reported (best) run. */
+  readonly ms: number;
+  readonly opsPerSec: number;
+  /** Measured runs; the best is reported. */
+  readonly runs: number;
+}
+
+/** One row of the report: a phase, measured on every target. */
+export interface PhaseResult {
+  readonly workload: string;
+  readonly phase: Phase;
+  readonly count: number;
+  /** By target key. */
+  readonly measurements: Readonly<Record<string, Measurement>>;
+}
+
+export interface RunOptions {
+  readonly scale: number;
+  /** Phase ids to report; undefined: all phases of the workloads. */
+  readonly phaseFilter?: ReadonlySet<string> | undefined;
+  readonly onProgress?: ((message: string) => void) | undefined;
+}
+
+/** Warm-up runs do this fraction of the measured counts, on storages of their own. */
+const WARMUP_FRACTION = 0.05;
+/** A workload whose measured phases take less than this in total is run 3 times, the best kept. */
+const SHORT_RUN_MS = 1000;
+const SHORT_RUN_REPEATS = 3;
+
+const gc = (globalThis as { gc?: () => void }).gc;
+
+/** True when the run can collect garbage between measurements (node --expose-gc). */
+export const gcExposed = gc !== undefined;
+
+function collectGarbage(): void {
+  gc?.();
+}
+
+let storageCounter = 0;
+const runId = Date.now().toString(36);
+const context: RunContext = {
+  storageName: (prefix) => `bench-${prefix}-${runId}-${++storageCounter}`,
+};
+
+async function measureOn(workload: Workload, target: BenchTarget, scale: number): Promise<{ best: Map<string, PhaseTiming>; runs: number }> {
+  collectGarbage();
+  await workload.run(target, countsAt(workload, scale * WARMUP_FRACTION), context);
+  const counts = countsAt(workload, scale);
+  const best = new Map<string, PhaseTiming>();
+  let runs = 0;
+  for (;;) {
+    collectGarbage();
+    const timings = await workload.run(target, counts, context);
+    runs++;
+    for (const timing of timings) {
+      const previous = best.get(timing.id);
+      if (!previous || timing.ms < previous.ms) best.set(timing.id, timing);
+    }
+    const total = timings.reduce((sum, t) => sum + t.ms, 0);
+    if (runs >= SHORT_RUN_REPEATS || (runs === 1 && total >= SHORT_RUN_MS)) break;
+  }
+  return { best, runs };
+}
+
+/** Runs every workload against every target (targets one after the other, per workload). */
+export async function runWorkloads(workloads: readonly Workload[], targets: readonly BenchTarget[], options: RunOptions): Promise<PhaseResult[]> {
+  const { scale, phaseFilter, onProgress } = options;
+  const results: PhaseResult[] = [];
+  for (const workload of workloads) {
+    const byTarget = new Map<string, { best: Map<string, PhaseTiming>; runs: number }>();
+    for (const target of targets) {
+      const start = performance.now();
+      byTarget.set(target.key, await measureOn(workload, target, scale));
+      onProgress?.(`${workload.id} on ${target.label}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
+    }
+    const counts = countsAt(workload, scale);
+    workload.phases.forEach((phase, index) => {
+      if (phaseFilter && !phaseFilter.has(phase.id)) return;
+      const measurements: Record<string, Measurement> = {};
+      let count = counts[index] ?? 0;
+      for (const [key, { best, runs }] of byTarget) {
+        const timing = best.get(phase.id);
+        if (!timing) continue;
+        count = timing.ops;
+        measurements[key] = { ops: timing.ops, ms: timing.ms, opsPerSec: timing.ms > 0 ? (timing.ops * 1000) / timing.ms : Infinity, runs };
+      }
+      results.push({ workload: workload.id, phase, count, measurements });
+    });
+  }
+  return results;
+}

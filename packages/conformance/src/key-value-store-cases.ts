@@ -1,0 +1,463 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import { KeyValueStore, eventBus, type RecordInfo, type StorageClient } from '@x/core';
+import { describe, expect } from 'vitest';
+import { collect, expectStorageError, type SuiteContext } from './suite-context.js';
+
+const TEXT = 'text/plain; charset=utf-8';
+const JSON_TYPE = 'application/json; charset=utf-8';
+const BINARY = 'application/octet-stream';
+
+/** Keys that are not valid record keys, each of which must reject with `invalid-key`. */
+const BAD_KEYS: readonly unknown[] = ['a/b', '..', '', 'k'.repeat(257), 'a b', 'a\\b', 'a?b', 'a#b', 'a%2Fb', 'ä', 'a:b', 5, null, undefined, {}];
+/** Keys at the edges of the valid set, each of which must be accepted. */
+const GOOD_KEYS: readonly string[] = ["!-_.'()", 'k'.repeat(256), 'a.b.c', 'a..b', "it's(1)", 'INPUT', 'UPPER-lower_09', 'x'];
+
+async function openStore(storageClient: StorageClient, name?: string): Promise<KeyValueStore> {
+  return KeyValueStore.open(name === undefined ? { storageClient } : { name, storageClient });
+}
+
+async function keyInfos(store: KeyValueStore): Promise<Map<string, RecordInfo>> {
+  return new Map((await collect(store.iterateKeys())).map((info) => [info.key, info]));
+}
+
+async function keysOf(store: KeyValueStore, options: Parameters<KeyValueStore['iterateKeys']>[0] = {}): Promise<string[]> {
+  return (await collect(store.iterateKeys(options))).map((info) => info.key);
+}
+
+/** Reads what a public URL points at, for the protocols that can be read without a server. */
+async function readPublicUrl(url: string): Promise<{ bytes: Buffer; contentType: string | undefined } | undefined> {
+  const parsed = new URL(url);
+  if (parsed.protocol === 'data:') {
+    const response = await fetch(url);
+    expect(response.ok).toBe(true);
+    return { bytes: Buffer.from(await response.arrayBuffer()), contentType: response.headers.get('content-type') ?? undefined };
+  }
+  // Node's fetch does not read file: URLs (it answers "not implemented"), so read the file itself.
+  if (parsed.protocol === 'file:') return { bytes: await readFile(fileURLToPath(url)), contentType: undefined };
+  return undefined;
+}
+
+/** The cases of {@link KeyValueStore}: content types, keys, deletion, listing, URLs and auto-saved values. */
+export function defineKeyValueStoreCases(ctx: SuiteContext): void {
+  const { test } = ctx;
+
+  describe('KeyValueStore', () => {
+    describe('values and content types', () => {
+      test('a string is stored as text/plain; charset=utf-8 and read back as the same string', async (storageClient) => {
+        const store = await openStore(storageClient);
+        const text = 'Hello, world! žluťoučký 🐎\n"quoted"';
+        await store.setValue('record', text);
+        expect(await store.getValue('record')).toBe(text);
+        expect((await keyInfos(store)).get('record')?.contentType).toBe(TEXT);
+      });
+
+      test('an empty string is stored and read back', async (storageClient) => {
+        const store = await openStore(storageClient);
+        await store.setValue('empty', '');
+        expect(await store.getValue('empty')).toBe('');
+        expect(await store.recordExists('empty')).toBe(true);
+        expect((await keyInfos(store)).get('empty')).toEqual({ key: 'empty', size: 0, contentType: TEXT });
+      });
+
+      test('an object is stored as application/json; charset=utf-8 and parsed back', async (storageClient) => {
+        const store = await openStore(storageClient);
+        const value = { a: 1, nested: { list: [1, 'two', null, true] }, text: 'é' };
+        await store.setValue('object', value);
+        expect(await store.getValue('object')).toEqual(value);
+        expect((await keyInfos(store)).get('object')?.contentType).toBe(JSON_TYPE);
+      });
+
+      test('arrays, numbers, booleans and zero are JSON and read back as they were', async (storageClient) => {
+        const store = await openStore(storageClient);
+        const values: [string, unknown][] = [
+          ['array', [1, { b: 2 }]],
+          ['number', 3.25],
+          ['zero', 0],
+          ['false', false],
+          ['true', true],
+        ];
+        for (const [key, value] of values) await store.setValue(key, value);
+        for (const [key, value] of values) expect(await store.getValue(key)).toEqual(value);
+        const infos = await keyInfos(store);
+        for (const [key] of values) expect(infos.get(key)?.contentType).toBe(JSON_TYPE);
+      });
+
+      test('a Buffer and a Uint8Array are stored as application/octet-stream and read back as a Buffer', async (storageClient) => {
+        const store = await openStore(storageClient);
+        const bytes = Buffer.from([0, 1, 2, 253, 254, 255, 0x80]);
+        await store.setValue('buffer', bytes);
+        await store.setValue('uint8', new Uint8Array([9, 8, 7, 0, 255]));
+        const buffer = await store.getValue<Buffer>('buffer');
+        expect(Buffer.isBuffer(buffer)).toBe(true);
+        expect(buffer?.equals(bytes)).toBe(true);
+        const uint8 = await store.getValue<Buffer>('uint8');
+        expect(Buffer.isBuffer(uint8)).toBe(true);
+        expect([...(uint8 ?? [])]).toEqual([9, 8, 7, 0, 255]);
+        const infos = await keyInfos(store);
+        expect(infos.get('buffer')?.contentType).toBe(BINARY);
+        expect(infos.get('uint8')?.contentType).toBe(BINARY);
+      });
+
+      test('an explicit text/csv content type is kept as given and the value read back as a string', async (storageClient) => {
+        const store = await openStore(storageClient);
+        const csv = 'a,b\r\n1,2\r\n';
+        await store.setValue('table', csv, { contentType: 'text/csv' });
+        expect(await store.getValue('table')).toBe(csv);
+        await store.setValue('page', '<p>hi</p>', { contentType: 'text/html; charset=utf-8' });
+        expect(await store.getValue('page')).toBe('<p>hi</p>');
+        const infos = await keyInfos(store);
+        expect(infos.get('table')?.contentType).toBe('text/csv');
+        expect(infos.get('page')?.contentType).toBe('text/html; charset=utf-8');
+      });
+
+      test('an explicit JSON content type serializes an object and parses it back', async (storageClient) => {
+        const store = await openStore(storageClient);
+        await store.setValue('plain-json', { a: [1, 2] }, { contentType: 'application/json' });
+        await store.setValue('vendor-json', { b: true }, { contentType: 'application/vnd.api+json' });
+        await store.setValue('json-text', '{"c":3}', { contentType: 'application/json' });
+        expect(await store.getValue('plain-json')).toEqual({ a: [1, 2] });
+        expect(await store.getValue('vendor-json')).toEqual({ b: true });
+        expect(await store.getValue('json-text')).toEqual({ c: 3 });
+        const infos = await keyInfos(store);
+        expect(infos.get('plain-json')?.contentType).toBe('application/json');
+        expect(infos.get('vendor-json')?.contentType).toBe('application/vnd.api+json');
+        expect(infos.get('json-text')?.contentType).toBe('application/json');
+      });
+
+      test('bytes with an explicit binary content type are kept with that type and read back as a Buffer', async (storageClient) => {
+        const store = await openStore(storageClient);
+        const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+        await store.setValue('image', png, { contentType: 'image/png' });
+        const back = await store.getValue<Buffer>('image');
+        expect(Buffer.isBuffer(back)).toBe(true);
+        expect(back?.equals(png)).toBe(true);
+        expect((await keyInfos(store)).get('image')?.contentType).toBe('image/png');
+      });
+
+      test('overwriting a record replaces its value and content type', async (storageClient) => {
+        const store = await openStore(storageClient);
+        await store.setValue('k', 'text');
+        await store.setValue('k', { now: 'json' });
+        expect(await store.getValue('k')).toEqual({ now: 'json' });
+        expect(await collect(store.iterateKeys())).toEqual([{ key: 'k', size: Buffer.byteLength('{"now":"json"}'), contentType: JSON_TYPE }]);
+        await store.setValue('k', Buffer.from('raw'));
+        expect((await store.getValue<Buffer>('k'))?.toString()).toBe('raw');
+        expect((await keyInfos(store)).get('k')?.contentType).toBe(BINARY);
+      });
+
+      test('a value that cannot be stored rejects with invalid-value and nothing is written', async (storageClient) => {
+        const store = await openStore(storageClient);
+        await store.setValue('kept', 'original');
+        const unstorable: [unknown, string | undefined][] = [
+          [() => 1, undefined],
+          [10n, undefined],
+          [{ big: 10n }, undefined],
+          [Symbol('s'), undefined],
+          [{ a: 1 }, 'text/plain'],
+          [42, 'text/plain'],
+          [{ a: 1 }, 'image/png'],
+          ['not json {', 'application/json'],
+        ];
+        for (const [value, contentType] of unstorable) {
+          const options = contentType === undefined ? {} : { contentType };
+          await expectStorageError(store.setValue('new', value, options), 'invalid-value');
+          await expectStorageError(store.setValue('kept', value, options), 'invalid-value');
+        }
+        expect(await store.recordExists('new')).toBe(false);
+        expect(await store.getValue('kept')).toBe('original');
+        expect(await keysOf(store)).toEqual(['kept']);
+      });
+
+      test('a malformed content type rejects with invalid-argument and nothing is written', async (storageClient) => {
+        const store = await openStore(storageClient);
+        await expectStorageError(store.setValue('k', 'v', { contentType: 'nonsense' }), 'invalid-argument');
+        await expectStorageError(store.setValue('k', 'v', { contentType: '' }), 'invalid-argument');
+        expect(await store.recordExists('k')).toBe(false);
+      });
+    });
+
+    describe('reading, deleting and existence', () => {
+      test('getValue of a missing key gives null, or the default value', async (storageClient) => {
+        const store = await openStore(storageClient);
+        expect(await store.getValue('missing')).toBeNull();
+        expect(await store.getValue('missing', { fallback: true })).toEqual({ fallback: true });
+        expect(await store.getValue('missing', 0)).toBe(0);
+        expect(await store.getValue('missing', '')).toBe('');
+        await store.setValue('present', 'here');
+        expect(await store.getValue('present', 'default')).toBe('here');
+      });
+
+      test('setValue with null or undefined deletes the record', async (storageClient) => {
+        const store = await openStore(storageClient);
+        await store.setValue('a', 'one');
+        await store.setValue('b', { two: 2 });
+        await store.setValue('c', Buffer.from('3'));
+        await store.setValue('a', null);
+        await store.setValue('b', undefined);
+        expect(await store.getValue('a')).toBeNull();
+        expect(await store.getValue('b')).toBeNull();
+        expect(await store.recordExists('a')).toBe(false);
+        expect(await keysOf(store)).toEqual(['c']);
+        // Deleting a record that does not exist is not an error.
+        await store.setValue('never-was', null);
+        expect(await keysOf(store)).toEqual(['c']);
+      });
+
+      test('recordExists tells whether a record exists', async (storageClient) => {
+        const store = await openStore(storageClient);
+        expect(await store.recordExists('k')).toBe(false);
+        await store.setValue('k', 'v');
+        expect(await store.recordExists('k')).toBe(true);
+        expect(await store.recordExists('K')).toBe(false);
+        await store.setValue('k', null);
+        expect(await store.recordExists('k')).toBe(false);
+      });
+
+      test('records of one store are not visible in another', async (storageClient) => {
+        const first = await openStore(storageClient, 'first');
+        const second = await openStore(storageClient, 'second');
+        await first.setValue('shared-key', 'first');
+        expect(await second.getValue('shared-key')).toBeNull();
+        await second.setValue('shared-key', 'second');
+        expect(await first.getValue('shared-key')).toBe('first');
+      });
+    });
+
+    describe('keys', () => {
+      test('bad keys reject with invalid-key and nothing is written', async (storageClient) => {
+        const store = await openStore(storageClient);
+        for (const key of BAD_KEYS) {
+          const k = key as string;
+          await expectStorageError(store.setValue(k, 'value'), 'invalid-key');
+          await expectStorageError(store.getValue(k), 'invalid-key');
+          await expectStorageError(store.recordExists(k), 'invalid-key');
+          await expectStorageError(store.getPublicUrl(k), 'invalid-key');
+          await expectStorageError(store.getAutoSavedValue(k, {}), 'invalid-key');
+        }
+        expect(await keysOf(store)).toEqual([]);
+      });
+
+      test('keys at the edges of the valid set are accepted', async (storageClient) => {
+        const store = await openStore(storageClient);
+        for (const key of GOOD_KEYS) await store.setValue(key, `value of ${key}`);
+        for (const key of GOOD_KEYS) expect(await store.getValue(key)).toBe(`value of ${key}`);
+        expect(await keysOf(store)).toEqual([...GOOD_KEYS].sort());
+      });
+
+      test('iterateKeys lists keys in ascending order with size and content type', async (storageClient) => {
+        const store = await openStore(storageClient);
+        const keys = ['b', 'a', 'C', '1', 'a-b', 'a.b', 'ab', 'Z', '(x)', '_u', '!bang'];
+        for (const key of keys) await store.setValue(key, key);
+        const infos = await collect(store.iterateKeys());
+        expect(infos.map((i) => i.key)).toEqual([...keys].sort());
+        for (const info of infos) expect(info).toEqual({ key: info.key, size: Buffer.byteLength(info.key), contentType: TEXT });
+      });
+
+      test('iterateKeys starts after exclusiveStartKey', async (storageClient) => {
+        const store = await openStore(storageClient);
+        for (const key of ['a1', 'a2', 'a3', 'b1', 'b2']) await store.setValue(key, 1);
+        expect(await keysOf(store, { exclusiveStartKey: 'a2' })).toEqual(['a3', 'b1', 'b2']);
+        expect(await keysOf(store, { exclusiveStartKey: 'a25' })).toEqual(['a3', 'b1', 'b2']);
+        expect(await keysOf(store, { exclusiveStartKey: '0' })).toEqual(['a1', 'a2', 'a3', 'b1', 'b2']);
+        expect(await keysOf(store, { exclusiveStartKey: 'b2' })).toEqual([]);
+        expect(await keysOf(store, { exclusiveStartKey: 'z' })).toEqual([]);
+      });
+
+      test('iterateKeys with a prefix lists only keys starting with it', async (storageClient) => {
+        const store = await openStore(storageClient);
+        for (const key of ['a', 'ab1', 'ab2', 'abc', 'b', 'Ab', 'ac']) await store.setValue(key, 1);
+        expect(await keysOf(store, { prefix: 'ab' })).toEqual(['ab1', 'ab2', 'abc']);
+        expect(await keysOf(store, { prefix: 'a' })).toEqual(['a', 'ab1', 'ab2', 'abc', 'ac']);
+        expect(await keysOf(store, { prefix: 'x' })).toEqual([]);
+      });
+
+      test('iterateKeys with both exclusiveStartKey and prefix', async (storageClient) => {
+        const store = await openStore(storageClient);
+        for (const key of ['a1', 'a2', 'a3', 'b1', 'b2', 'b3', 'c1']) await store.setValue(key, 1);
+        expect(await keysOf(store, { prefix: 'b', exclusiveStartKey: 'b1' })).toEqual(['b2', 'b3']);
+        expect(await keysOf(store, { prefix: 'b', exclusiveStartKey: 'a2' })).toEqual(['b1', 'b2', 'b3']);
+        expect(await keysOf(store, { prefix: 'a', exclusiveStartKey: 'b1' })).toEqual([]);
+        expect(await keysOf(store, { prefix: 'b', exclusiveStartKey: 'b3' })).toEqual([]);
+      });
+
+      test('iterateKeys pages through more keys than one page', async (storageClient) => {
+        const store = await openStore(storageClient);
+        const keys = Array.from({ length: 23 }, (_, i) => `key-${String(i).padStart(2, '0')}`);
+        for (const key of [...keys].reverse()) await store.setValue(key, { i: key });
+        await store.setValue('other', 1);
+        expect(await keysOf(store, { pageSize: 4 })).toEqual([...keys, 'other']);
+        expect(await keysOf(store, { pageSize: 1 })).toEqual([...keys, 'other']);
+        expect(await keysOf(store, { pageSize: 5, prefix: 'key-' })).toEqual(keys);
+        expect(await keysOf(store, { pageSize: 3, prefix: 'key-1' })).toEqual(keys.slice(10, 20));
+        expect(await keysOf(store, { pageSize: 3, exclusiveStartKey: 'key-15' })).toEqual([...keys.slice(16), 'other']);
+        await expectStorageError(collect(store.iterateKeys({ pageSize: 0 })), 'invalid-argument');
+      });
+
+      test('iterateKeys of an empty store yields nothing', async (storageClient) => {
+        const store = await openStore(storageClient);
+        expect(await collect(store.iterateKeys())).toEqual([]);
+        expect(await collect(store.iterateKeys({ prefix: 'a', exclusiveStartKey: 'a' }))).toEqual([]);
+      });
+
+      test('sizes are in bytes of the stored body', async (storageClient) => {
+        const store = await openStore(storageClient);
+        await store.setValue('ascii', 'hello');
+        await store.setValue('multi', 'héllo €');
+        await store.setValue('emoji', '🐎');
+        await store.setValue('json', { a: 'é' });
+        await store.setValue('bytes', Buffer.alloc(1000, 7));
+        const infos = await keyInfos(store);
+        expect(infos.get('ascii')?.size).toBe(5);
+        expect(infos.get('multi')?.size).toBe(10);
+        expect(infos.get('emoji')?.size).toBe(4);
+        expect(infos.get('json')?.size).toBe(Buffer.byteLength(JSON.stringify({ a: 'é' })));
+        expect(infos.get('json')?.size).toBe(10);
+        expect(infos.get('bytes')?.size).toBe(1000);
+      });
+    });
+
+    describe('public URLs', () => {
+      test('getPublicUrl gives a URL of an existing record that reads back as the record', async (storageClient) => {
+        const store = await openStore(storageClient);
+        const text = 'Hello, wörld!';
+        const value = { a: [1, 2], b: 'č' };
+        const bytes = Buffer.from([0, 1, 2, 255]);
+        await store.setValue('text', text);
+        await store.setValue('json', value);
+        await store.setValue('bytes', bytes);
+        for (const [key, check] of [
+          ['text', (body: Buffer) => expect(body.toString('utf8')).toBe(text)],
+          ['json', (body: Buffer) => expect(JSON.parse(body.toString('utf8'))).toEqual(value)],
+          ['bytes', (body: Buffer) => expect(body.equals(bytes)).toBe(true)],
+        ] as const) {
+          const url = await store.getPublicUrl(key);
+          expect(typeof url).toBe('string');
+          const parsed = new URL(url);
+          expect(['data:', 'file:', 'http:', 'https:']).toContain(parsed.protocol);
+          const read = await readPublicUrl(url);
+          if (read) check(read.bytes);
+          if (read?.contentType !== undefined) {
+            const expected = { text: 'text/plain', json: 'application/json', bytes: 'application/octet-stream' }[key];
+            expect(read.contentType.toLowerCase().startsWith(expected)).toBe(true);
+          }
+        }
+      });
+    });
+
+    describe('auto-saved values', () => {
+      test('getAutoSavedValue gives the same object on repeat calls and persistAutoSavedValues() stores it', async (storageClient) => {
+        const store = await openStore(storageClient, 'auto-saved');
+        try {
+          const state = await store.getAutoSavedValue('STATE', { count: 0, seen: [] as string[] });
+          expect(state).toEqual({ count: 0, seen: [] });
+          expect(await store.getAutoSavedValue('STATE', { count: 99, seen: [] as string[] })).toBe(state);
+          state.count = 1;
+          state.seen.push('a');
+          await store.persistAutoSavedValues();
+          expect(await store.getValue('STATE')).toEqual({ count: 1, seen: ['a'] });
+          // The record is really in the storage, not only in the store object.
+          const raw = await storageClient.openKeyValueStore({ kind: 'id', id: store.id });
+          const record = await raw.getRecord('STATE');
+          expect(record?.contentType).toBe(JSON_TYPE);
+          expect(JSON.parse(String(record?.body))).toEqual({ count: 1, seen: ['a'] });
+        } finally {
+          await store.drop();
+        }
+      });
+
+      test('auto-saved values are persisted on the persistState event', async (storageClient) => {
+        const store = await openStore(storageClient, 'auto-event');
+        try {
+          const state = await store.getAutoSavedValue('STATE', { count: 0 });
+          const other = await store.getAutoSavedValue('OTHER', 'text');
+          expect(other).toBe('text');
+          state.count = 2;
+          await eventBus.emitAndWait('persistState', { isMigrating: false });
+          expect(await store.getValue('STATE')).toEqual({ count: 2 });
+          expect(await store.getValue('OTHER')).toBe('text');
+          state.count = 3;
+          await eventBus.emitAndWait('persistState', { isMigrating: true });
+          expect(await store.getValue('STATE')).toEqual({ count: 3 });
+        } finally {
+          await store.drop();
+        }
+      });
+
+      test('getAutoSavedValue loads an existing value instead of the default', async (storageClient) => {
+        const store = await openStore(storageClient, 'auto-load');
+        try {
+          await store.setValue('STATE', { count: 7, list: [1] });
+          const state = await store.getAutoSavedValue('STATE', { count: 0, list: [] as number[] });
+          expect(state).toEqual({ count: 7, list: [1] });
+          state.list.push(2);
+          await store.persistAutoSavedValues();
+          expect(await store.getValue('STATE')).toEqual({ count: 7, list: [1, 2] });
+        } finally {
+          await store.drop();
+        }
+      });
+    });
+
+    describe('copies', () => {
+      test('a stored Buffer is not changed by mutating the Buffer given or the one returned', async (storageClient) => {
+        const store = await openStore(storageClient);
+        const given = Buffer.from([1, 2, 3]);
+        await store.setValue('bytes', given);
+        given[0] = 99;
+        const first = await store.getValue<Buffer>('bytes');
+        expect([...(first ?? [])]).toEqual([1, 2, 3]);
+        first?.fill(0);
+        expect([...((await store.getValue<Buffer>('bytes')) ?? [])]).toEqual([1, 2, 3]);
+        const uint8 = new Uint8Array([4, 5]);
+        await store.setValue('uint8', uint8);
+        uint8[0] = 0;
+        expect([...((await store.getValue<Buffer>('uint8')) ?? [])]).toEqual([4, 5]);
+      });
+
+      test('a stored object is not changed by mutating the object given or the one returned', async (storageClient) => {
+        const store = await openStore(storageClient);
+        const given = { list: [1] };
+        await store.setValue('obj', given);
+        given.list.push(2);
+        const first = await store.getValue<{ list: number[] }>('obj');
+        expect(first).toEqual({ list: [1] });
+        first?.list.push(3);
+        expect(await store.getValue('obj')).toEqual({ list: [1] });
+      });
+    });
+
+    describe('raw client contract', () => {
+      test('listKeys pages with limit, isTruncated and nextExclusiveStartKey', async (storageClient) => {
+        const client = await storageClient.openKeyValueStore({ kind: 'name', name: 'raw' });
+        for (const key of ['e', 'a', 'd', 'b', 'c']) await client.setRecord({ key, body: key, contentType: TEXT });
+        const first = await client.listKeys({ limit: 2 });
+        expect(first.items.map((i) => i.key)).toEqual(['a', 'b']);
+        expect(first.isTruncated).toBe(true);
+        const second = await client.listKeys({ limit: 2, exclusiveStartKey: first.nextExclusiveStartKey ?? 'b' });
+        expect(second.items.map((i) => i.key)).toEqual(['c', 'd']);
+        expect(second.isTruncated).toBe(true);
+        const last = await client.listKeys({ limit: 2, exclusiveStartKey: second.nextExclusiveStartKey ?? 'd' });
+        expect(last.items.map((i) => i.key)).toEqual(['e']);
+        expect(last.isTruncated).toBe(false);
+        const all = await client.listKeys({ limit: 10, prefix: 'c' });
+        expect(all).toMatchObject({ items: [{ key: 'c', size: 1, contentType: TEXT }], isTruncated: false });
+      });
+
+      test('getRecord, recordExists and deleteRecord work on stored records', async (storageClient) => {
+        const client = await storageClient.openKeyValueStore({ kind: 'default', id: 'default' });
+        expect(await client.getRecord('k')).toBeUndefined();
+        await client.setRecord({ key: 'k', body: Buffer.from([1, 2]), contentType: BINARY });
+        const record = await client.getRecord('k');
+        expect(record?.key).toBe('k');
+        expect(record?.contentType).toBe(BINARY);
+        expect(Buffer.isBuffer(record?.body)).toBe(true);
+        expect([...((record?.body as Buffer | undefined) ?? [])]).toEqual([1, 2]);
+        expect(await client.recordExists('k')).toBe(true);
+        await client.deleteRecord('k');
+        await client.deleteRecord('k');
+        expect(await client.recordExists('k')).toBe(false);
+      });
+    });
+  });
+}

@@ -1,0 +1,291 @@
+import { describe, expect, it } from 'vitest';
+import {
+  BINARY_CONTENT_TYPE,
+  JSON_CONTENT_TYPE,
+  StorageError,
+  TEXT_CONTENT_TYPE,
+  deserializeRecordValue,
+  isJsonContentType,
+  isTextContentType,
+  recordBodySize,
+  serializeRecordValue,
+  type StorageErrorCode,
+} from '../src/index.js';
+
+function expectStorageError(fn: () => unknown, code: StorageErrorCode): StorageError {
+  let thrown: unknown;
+  try {
+    fn();
+  } catch (error) {
+    thrown = error;
+  }
+  expect(thrown, 'expected a StorageError to be thrown').toBeInstanceOf(StorageError);
+  expect((thrown as StorageError).code).toBe(code);
+  return thrown as StorageError;
+}
+
+describe('content type constants', () => {
+  it('are the ones DESIGN.md names', () => {
+    expect(TEXT_CONTENT_TYPE).toBe('text/plain; charset=utf-8');
+    expect(JSON_CONTENT_TYPE).toBe('application/json; charset=utf-8');
+    expect(BINARY_CONTENT_TYPE).toBe('application/octet-stream');
+  });
+});
+
+describe('serializeRecordValue without a content type', () => {
+  it('stores a string as text, unchanged', () => {
+    expect(serializeRecordValue('k', 'Hello, world!')).toEqual({ body: 'Hello, world!', contentType: 'text/plain; charset=utf-8' });
+    expect(serializeRecordValue('k', '')).toEqual({ body: '', contentType: 'text/plain; charset=utf-8' });
+    // A string that looks like JSON is still text.
+    expect(serializeRecordValue('k', '{"a":1}')).toEqual({ body: '{"a":1}', contentType: 'text/plain; charset=utf-8' });
+  });
+
+  it('stores a Buffer as octet-stream bytes', () => {
+    const { body, contentType } = serializeRecordValue('k', Buffer.from([1, 2, 3]));
+    expect(contentType).toBe('application/octet-stream');
+    expect(Buffer.isBuffer(body)).toBe(true);
+    expect([...(body as Buffer)]).toEqual([1, 2, 3]);
+  });
+
+  it('stores a Uint8Array as a Buffer copy: changing the input afterwards leaves the body alone', () => {
+    const input = new Uint8Array([10, 20, 30]);
+    const { body, contentType } = serializeRecordValue('k', input);
+    expect(contentType).toBe('application/octet-stream');
+    expect(Buffer.isBuffer(body)).toBe(true);
+    input[0] = 99;
+    input.fill(0, 1);
+    expect([...(body as Buffer)]).toEqual([10, 20, 30]);
+  });
+
+  it('copies a Buffer too', () => {
+    const input = Buffer.from('abc');
+    const { body } = serializeRecordValue('k', input);
+    input.write('xyz');
+    expect((body as Buffer).toString('utf8')).toBe('abc');
+  });
+
+  it('copies only the viewed part of a Uint8Array over a larger buffer', () => {
+    const backing = new Uint8Array([0, 1, 2, 3, 4, 5]);
+    const view = backing.subarray(2, 4);
+    const { body } = serializeRecordValue('k', view);
+    expect([...(body as Buffer)]).toEqual([2, 3]);
+  });
+
+  it.each([
+    ['an object', { a: 1, b: [true, null], c: { d: 'e' } }, '{"a":1,"b":[true,null],"c":{"d":"e"}}'],
+    ['an array', [1, 'two', { three: 3 }], '[1,"two",{"three":3}]'],
+    ['a number', 42, '42'],
+    ['zero', 0, '0'],
+    ['a boolean', false, 'false'],
+    ['null', null, 'null'],
+    ['an empty object', {}, '{}'],
+    ['a Date', new Date('2024-01-02T03:04:05.000Z'), '"2024-01-02T03:04:05.000Z"'],
+  ])('stores %s as JSON', (_what, value, json) => {
+    expect(serializeRecordValue('k', value)).toEqual({ body: json, contentType: 'application/json; charset=utf-8' });
+  });
+
+  it.each([
+    ['undefined', undefined],
+    ['a function', () => 1],
+    ['a symbol', Symbol('s')],
+  ])('rejects %s with invalid-value naming the key', (_what, value) => {
+    const error = expectStorageError(() => serializeRecordValue('my-key', value), 'invalid-value');
+    expect(error.message).toContain('"my-key"');
+  });
+
+  it('rejects a BigInt and a circular object with invalid-value, keeping the cause', () => {
+    const big = expectStorageError(() => serializeRecordValue('k', 1n), 'invalid-value');
+    expect(big.cause).toBeInstanceOf(TypeError);
+    const circular: Record<string, unknown> = {};
+    circular['me'] = circular;
+    const circ = expectStorageError(() => serializeRecordValue('k', circular), 'invalid-value');
+    expect(circ.cause).toBeInstanceOf(TypeError);
+  });
+});
+
+describe('serializeRecordValue with a content type', () => {
+  it('keeps a string with a text content type as it is', () => {
+    expect(serializeRecordValue('k', 'a,b\r\n1,2\r\n', 'text/csv')).toEqual({ body: 'a,b\r\n1,2\r\n', contentType: 'text/csv' });
+    expect(serializeRecordValue('k', '<p>hi</p>', 'text/html; charset=utf-8')).toEqual({
+      body: '<p>hi</p>',
+      contentType: 'text/html; charset=utf-8',
+    });
+  });
+
+  it('keeps the content type exactly as given', () => {
+    expect(serializeRecordValue('k', 'x', 'Text/CSV; Charset=UTF-8').contentType).toBe('Text/CSV; Charset=UTF-8');
+  });
+
+  it('serializes an object with a JSON content type', () => {
+    expect(serializeRecordValue('k', { a: 1 }, 'application/json')).toEqual({ body: '{"a":1}', contentType: 'application/json' });
+    expect(serializeRecordValue('k', [1, 2], 'application/json; charset=utf-8')).toEqual({
+      body: '[1,2]',
+      contentType: 'application/json; charset=utf-8',
+    });
+  });
+
+  it('serializes an object with a +json content type', () => {
+    expect(serializeRecordValue('k', { a: 1 }, 'application/ld+json')).toEqual({ body: '{"a":1}', contentType: 'application/ld+json' });
+    expect(serializeRecordValue('k', { b: 2 }, 'application/vnd.api+json; charset=utf-8').body).toBe('{"b":2}');
+  });
+
+  it('keeps a string that is JSON text as it is with a JSON content type', () => {
+    expect(serializeRecordValue('k', '{"a":1}', 'application/json')).toEqual({ body: '{"a":1}', contentType: 'application/json' });
+    expect(serializeRecordValue('k', '"quoted"', 'application/problem+json').body).toBe('"quoted"');
+  });
+
+  it('rejects a string that is not JSON with a JSON content type', () => {
+    const error = expectStorageError(() => serializeRecordValue('rec', 'not json', 'application/json'), 'invalid-value');
+    expect(error.message).toContain('"rec"');
+    expect(error.message).toContain('not valid JSON');
+    expectStorageError(() => serializeRecordValue('rec', '{"a":', 'application/ld+json'), 'invalid-value');
+    expectStorageError(() => serializeRecordValue('rec', '', 'application/json; charset=utf-8'), 'invalid-value');
+  });
+
+  it('rejects an object with a content type that is not JSON', () => {
+    for (const contentType of ['text/plain', 'text/csv', 'application/octet-stream', 'image/png', 'application/xml']) {
+      const error = expectStorageError(() => serializeRecordValue('rec', { a: 1 }, contentType), 'invalid-value');
+      expect(error.message).toContain(contentType);
+      expect(error.message).toContain('"rec"');
+    }
+    expectStorageError(() => serializeRecordValue('rec', 42, 'text/plain'), 'invalid-value');
+    expectStorageError(() => serializeRecordValue('rec', [1], 'text/csv'), 'invalid-value');
+  });
+
+  it('stores bytes with any content type as a Buffer copy', () => {
+    const input = new Uint8Array([137, 80, 78, 71]);
+    const { body, contentType } = serializeRecordValue('k', input, 'image/png');
+    expect(contentType).toBe('image/png');
+    expect(Buffer.isBuffer(body)).toBe(true);
+    input[0] = 0;
+    expect([...(body as Buffer)]).toEqual([137, 80, 78, 71]);
+    const json = serializeRecordValue('k', Buffer.from('{"a":1}'), 'application/json');
+    expect(Buffer.isBuffer(json.body)).toBe(true);
+  });
+
+  it('rejects undefined and functions with a JSON content type', () => {
+    expectStorageError(() => serializeRecordValue('k', undefined, 'application/json'), 'invalid-value');
+    expectStorageError(() => serializeRecordValue('k', () => 1, 'application/json'), 'invalid-value');
+  });
+
+  it('rejects undefined and functions with a content type that is not JSON', () => {
+    expectStorageError(() => serializeRecordValue('k', undefined, 'text/plain'), 'invalid-value');
+    expectStorageError(() => serializeRecordValue('k', () => 1, 'text/plain'), 'invalid-value');
+  });
+
+  it('rejects a content type that is empty or not a media type with invalid-argument', () => {
+    for (const contentType of ['', '   ', 'json', 'text']) {
+      expectStorageError(() => serializeRecordValue('k', 'x', contentType), 'invalid-argument');
+    }
+  });
+});
+
+describe('deserializeRecordValue', () => {
+  it('parses JSON bodies, given as a string or as bytes', () => {
+    expect(deserializeRecordValue('{"a":[1,2]}', 'application/json; charset=utf-8')).toEqual({ a: [1, 2] });
+    expect(deserializeRecordValue(Buffer.from('[1,"x"]'), 'application/json')).toEqual([1, 'x']);
+    expect(deserializeRecordValue('"text"', 'application/ld+json')).toBe('text');
+    expect(deserializeRecordValue('null', 'application/json')).toBeNull();
+  });
+
+  it('gives a string for text bodies, given as a string or as bytes', () => {
+    expect(deserializeRecordValue('a,b', 'text/csv')).toBe('a,b');
+    expect(deserializeRecordValue(Buffer.from('čaj', 'utf8'), 'text/plain; charset=utf-8')).toBe('čaj');
+    expect(deserializeRecordValue('<a/>', 'application/xml')).toBe('<a/>');
+    expect(deserializeRecordValue('{"a":1}', 'text/plain')).toBe('{"a":1}');
+  });
+
+  it('gives a Buffer for any other content type', () => {
+    const bytes = Buffer.from([0, 255, 1]);
+    expect(deserializeRecordValue(bytes, 'application/octet-stream')).toBe(bytes);
+    const fromString = deserializeRecordValue('hello', 'image/png');
+    expect(Buffer.isBuffer(fromString)).toBe(true);
+    expect((fromString as Buffer).toString('utf8')).toBe('hello');
+  });
+
+  it('fails with internal for a stored JSON record that is not JSON', () => {
+    const error = expectStorageError(() => deserializeRecordValue('{oops', 'application/json'), 'internal');
+    expect(error.cause).toBeInstanceOf(SyntaxError);
+  });
+});
+
+describe('round trips', () => {
+  const roundTrip = (value: unknown, contentType?: string): unknown => {
+    const { body, contentType: stored } = serializeRecordValue('k', value, contentType);
+    return deserializeRecordValue(body, stored);
+  };
+
+  it('gives back strings, including ones that look like JSON', () => {
+    for (const value of ['Hello, world!', '', '{"a":1}', '42', 'čaj 😀', 'line\r\nbreak']) {
+      expect(roundTrip(value)).toBe(value);
+    }
+  });
+
+  it('gives back JSON values', () => {
+    for (const value of [{ a: 1, nested: { list: [1, 'two', null, { x: true }] } }, [1, 2, 3], 42, -1.5, true, false, null, {}, []]) {
+      expect(roundTrip(value)).toEqual(value);
+    }
+  });
+
+  it('gives back bytes as a Buffer with the same contents', () => {
+    const out = roundTrip(new Uint8Array([0, 1, 2, 253, 254, 255]));
+    expect(Buffer.isBuffer(out)).toBe(true);
+    expect([...(out as Buffer)]).toEqual([0, 1, 2, 253, 254, 255]);
+  });
+
+  it('gives back values stored with an explicit content type', () => {
+    expect(roundTrip('a,b\r\n', 'text/csv; charset=utf-8')).toBe('a,b\r\n');
+    expect(roundTrip({ a: 1 }, 'application/json')).toEqual({ a: 1 });
+    expect(roundTrip('{"a":1}', 'application/json')).toEqual({ a: 1 });
+    expect(roundTrip({ '@id': 'x' }, 'application/ld+json')).toEqual({ '@id': 'x' });
+    const png = roundTrip(Buffer.from([137, 80]), 'image/png');
+    expect([...(png as Buffer)]).toEqual([137, 80]);
+  });
+});
+
+describe('isJsonContentType', () => {
+  it.each([
+    ['application/json', true],
+    ['application/json; charset=utf-8', true],
+    ['APPLICATION/JSON', true],
+    [' application/json ; charset=utf-8', true],
+    ['application/ld+json', true],
+    ['application/vnd.api+json; charset=utf-8', true],
+    ['application/problem+json', true],
+    ['text/plain', false],
+    ['text/json-ish', false],
+    ['application/jsonl', false],
+    ['application/octet-stream', false],
+    ['application/xml', false],
+    ['', false],
+  ])('%j → %s', (contentType, expected) => {
+    expect(isJsonContentType(contentType)).toBe(expected);
+  });
+});
+
+describe('isTextContentType', () => {
+  it.each([
+    ['text/plain', true],
+    ['text/plain; charset=utf-8', true],
+    ['text/csv', true],
+    ['Text/HTML', true],
+    ['application/xml', true],
+    ['image/svg+xml', true],
+    ['application/javascript', true],
+    ['application/json', false],
+    ['application/octet-stream', false],
+    ['image/png', false],
+    ['', false],
+  ])('%j → %s', (contentType, expected) => {
+    expect(isTextContentType(contentType)).toBe(expected);
+  });
+});
+
+describe('recordBodySize', () => {
+  it('counts UTF-8 bytes of a string and the length of bytes', () => {
+    expect(recordBodySize('abc')).toBe(3);
+    expect(recordBodySize('é€😀')).toBe(2 + 3 + 4);
+    expect(recordBodySize(Buffer.alloc(7))).toBe(7);
+    expect(recordBodySize('')).toBe(0);
+  });
+});

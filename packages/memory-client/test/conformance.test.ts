@@ -1,0 +1,4 @@
+import { runConformanceSuite } from '@x/conformance';
+import { MemoryStorageClient } from '../src/index.js';
+
+runConformanceSuite('memory', { createClient: () => new MemoryStorageClient() });
