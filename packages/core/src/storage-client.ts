@@ -109,6 +109,21 @@ export interface PlacementOptions {
   readonly forefront: boolean;
 }
 
+/** Options of {@link RequestQueueClient.listRequests}. */
+export interface ListRequestsOptions {
+  /** At most this many requests. */
+  readonly limit: number;
+  /** Only requests whose id comes after this one. */
+  readonly exclusiveStartId?: string;
+}
+
+/** A page of requests in ascending id order. */
+export interface RequestsPage {
+  readonly items: RequestData[];
+  /** Set when more requests follow: the id to continue after. */
+  readonly nextExclusiveStartId?: string;
+}
+
 /** What a batch add did: one result per request, and the requests that could not be added. */
 export interface AddRequestsResult {
   readonly processedRequests: AddRequestResult[];
@@ -136,6 +151,18 @@ export interface RequestQueueClient {
   markRequestAsHandled(request: RequestData): Promise<AddRequestResult>;
   /** Stores `request` and puts it back among the pending ones. */
   reclaimRequest(request: RequestData, options: PlacementOptions): Promise<AddRequestResult>;
+  /**
+   * Stores changes to a request. Its progress stays as it is, except that setting `handledAt` on
+   * an unhandled request marks it handled, and clearing it on a handled one makes it pending again
+   * (placed as `options` says). A pending request is placed again when `options.forefront` is set.
+   */
+  updateRequest(request: RequestData, options: PlacementOptions): Promise<AddRequestResult>;
+  /** Deletes a request; nothing happens when there is none. */
+  deleteRequest(id: string): Promise<void>;
+  /** Up to `limit` pending requests in the order they would be fetched, without taking them. */
+  listHead(options: { readonly limit: number }): Promise<RequestData[]>;
+  /** A page of every request (pending, in progress and handled), in ascending id order. */
+  listRequests(options: ListRequestsOptions): Promise<RequestsPage>;
   /** True when no request is pending (some may be in progress). */
   isEmpty(): Promise<boolean>;
   /** True when no request is pending and none is in progress. */

@@ -7,25 +7,13 @@ import {
   type ListKeysOptions,
   type StoredRecord,
 } from '@x/core';
+import { lowerBound } from './sorted-keys.js';
 import { baseMetadata, newStorageBase, type MemoryCollection, type MemoryStorageBase } from './memory-collection.js';
 
 interface MemoryRecord {
   readonly body: string | Buffer;
   readonly contentType: string;
   readonly size: number;
-}
-
-/** Index of the first key in the sorted `keys` that is greater than `key` (or `>=` when `inclusive`). */
-function lowerBound(keys: readonly string[], key: string, inclusive: boolean): number {
-  let lo = 0;
-  let hi = keys.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const k = keys[mid]!;
-    if (k < key || (!inclusive && k === key)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
 }
 
 /** A key-value store in memory. Byte bodies are copied in and out, so callers never share them. */

@@ -2,11 +2,14 @@ import {
   notFound,
   type AddRequestResult,
   type AddRequestsResult,
+  type ListRequestsOptions,
   type PlacementOptions,
   type RequestData,
   type RequestQueueClient,
   type RequestQueueMetadata,
+  type RequestsPage,
 } from '@x/core';
+import { lowerBound } from './sorted-keys.js';
 import { baseMetadata, newStorageBase, type MemoryCollection, type MemoryStorageBase } from './memory-collection.js';
 
 type RequestState = 'pending' | 'in-progress' | 'handled';
@@ -45,6 +48,7 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
   #pendingCount = 0;
   #inProgressCount = 0;
   #handledCount = 0;
+  #sortedIds: string[] | undefined;
 
   constructor(
     private readonly collection: MemoryCollection<MemoryRequestQueue>,
@@ -104,6 +108,7 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
         placement: 0,
       };
       this.#entries.set(entry.id, entry);
+      this.#sortedIds = undefined;
       if (handled) {
         this.#handledCount++;
       } else {
@@ -187,6 +192,69 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
     this.#place(entry, forefront);
     this.#touch(true);
     return this.#result(entry, true);
+  }
+
+  async updateRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
+    this.collection.assertLive(this);
+    const entry = this.#entryOf(request);
+    const result = this.#result(entry, true);
+    const wantsHandled = request.handledAt !== undefined;
+    if (wantsHandled && entry.state !== 'handled') {
+      if (entry.state === 'in-progress') this.#inProgressCount--;
+      else this.#pendingCount--;
+      this.#handledCount++;
+      entry.state = 'handled';
+    } else if (!wantsHandled && entry.state === 'handled') {
+      this.#handledCount--;
+      this.#pendingCount++;
+      entry.state = 'pending';
+      this.#place(entry, forefront);
+    } else if (entry.state === 'pending' && forefront) {
+      this.#place(entry, true);
+    }
+    entry.json = JSON.stringify(request);
+    this.#touch(true);
+    return result;
+  }
+
+  async deleteRequest(id: string): Promise<void> {
+    this.collection.assertLive(this);
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    if (entry.state === 'pending') this.#pendingCount--;
+    else if (entry.state === 'in-progress') this.#inProgressCount--;
+    else this.#handledCount--;
+    entry.placement++;
+    this.#entries.delete(id);
+    this.#sortedIds = undefined;
+    this.#touch(true);
+  }
+
+  async listHead({ limit }: { readonly limit: number }): Promise<RequestData[]> {
+    this.collection.assertLive(this);
+    this.#touch(false);
+    const head: RequestData[] = [];
+    for (let i = this.#forefront.length - 1; i >= 0 && head.length < limit; i--) {
+      const placement = this.#forefront[i]!;
+      if (this.#isCurrent(placement)) head.push(JSON.parse(placement.entry.json) as RequestData);
+    }
+    for (let i = this.#regularHead; i < this.#regular.length && head.length < limit; i++) {
+      const placement = this.#regular[i]!;
+      if (this.#isCurrent(placement)) head.push(JSON.parse(placement.entry.json) as RequestData);
+    }
+    return head;
+  }
+
+  async listRequests({ limit, exclusiveStartId }: ListRequestsOptions): Promise<RequestsPage> {
+    this.collection.assertLive(this);
+    this.#touch(false);
+    this.#sortedIds ??= [...this.#entries.keys()].sort();
+    const ids = this.#sortedIds;
+    const start = exclusiveStartId === undefined ? 0 : lowerBound(ids, exclusiveStartId, false);
+    const page = ids.slice(start, start + limit);
+    const items = page.map((id) => JSON.parse(this.#entries.get(id)!.json) as RequestData);
+    const last = page.at(-1);
+    return start + limit < ids.length && last !== undefined ? { items, nextExclusiveStartId: last } : { items };
   }
 
   async isEmpty(): Promise<boolean> {
