@@ -3,6 +3,7 @@ export {
   datasetMetadataSchema,
   httpMethodSchema,
   keyValueStoreMetadataSchema,
+  parseStoredRequest,
   requestDataSchema,
   requestQueueMetadataSchema,
   storageMetadataSchema,
@@ -71,3 +72,5 @@ export { Dataset, type DatasetItem, type DatasetPage, type ExportOptions, type G
 export { KeyValueStore, type IterateKeysOptions, type SetValueOptions } from './key-value-store.js';
 export { RequestQueue, type RequestPlacementOptions } from './request-queue.js';
 export { createStorageId } from './storage-ids.js';
+export { PendingRequestOrder, type OrderedEntry } from './pending-request-order.js';
+export { lowerBound, pageOfSortedKeys } from './key-pages.js';

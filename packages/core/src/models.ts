@@ -72,3 +72,17 @@ export interface AddRequestResult {
   /** True when that request had been handled already. */
   readonly wasAlreadyHandled: boolean;
 }
+
+const REQUEST_DEFAULTS = { method: 'GET', userData: {}, retryCount: 0, noRetry: false, errorMessages: [] } as const;
+
+/**
+ * Reads a request stored by any writer (ours, Crawlee's, the Apify API's): `null` fields are
+ * dropped and missing ones get their defaults. Gives `undefined` for something that is no request.
+ */
+export function parseStoredRequest(value: unknown): RequestData | undefined {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+  const present: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(value)) if (field !== null && field !== undefined) present[key] = field;
+  const parsed = requestDataSchema.safeParse({ ...REQUEST_DEFAULTS, ...present });
+  return parsed.success ? parsed.data : undefined;
+}

@@ -1,5 +1,6 @@
 import {
   notFound,
+  pageOfSortedKeys,
   recordBodySize,
   type KeysPage,
   type KeyValueStoreClient,
@@ -7,7 +8,6 @@ import {
   type ListKeysOptions,
   type StoredRecord,
 } from '@x/core';
-import { lowerBound } from './sorted-keys.js';
 import { baseMetadata, newStorageBase, type MemoryCollection, type MemoryStorageBase } from './memory-collection.js';
 
 interface MemoryRecord {
@@ -75,25 +75,14 @@ export class MemoryKeyValueStore implements KeyValueStoreClient, MemoryStorageBa
     return this.#records.has(key);
   }
 
-  async listKeys({ exclusiveStartKey, prefix, limit }: ListKeysOptions): Promise<KeysPage> {
+  async listKeys(options: ListKeysOptions): Promise<KeysPage> {
     this.collection.assertLive(this);
     this.accessedAt = Date.now();
     this.#sortedKeys ??= [...this.#records.keys()].sort();
-    const keys = this.#sortedKeys;
-    let start = exclusiveStartKey === undefined ? 0 : lowerBound(keys, exclusiveStartKey, false);
-    if (prefix !== undefined) start = Math.max(start, lowerBound(keys, prefix, true));
-    const items: KeysPage['items'] = [];
-    let index = start;
-    for (; index < keys.length && items.length < limit; index++) {
-      const key = keys[index]!;
-      if (prefix !== undefined && !key.startsWith(prefix)) break;
+    return pageOfSortedKeys(this.#sortedKeys, options, (key) => {
       const record = this.#records.get(key)!;
-      items.push({ key, size: record.size, contentType: record.contentType });
-    }
-    const next = keys[index];
-    const isTruncated = items.length === limit && next !== undefined && (prefix === undefined || next.startsWith(prefix));
-    const last = items.at(-1);
-    return isTruncated && last ? { items, isTruncated, nextExclusiveStartKey: last.key } : { items, isTruncated: false };
+      return { key, size: record.size, contentType: record.contentType };
+    });
   }
 
   /** A `data:` URL holding the record as it is now (memory has no address to serve it from). */

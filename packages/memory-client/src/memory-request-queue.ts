@@ -1,4 +1,6 @@
 import {
+  PendingRequestOrder,
+  lowerBound,
   notFound,
   type AddRequestResult,
   type AddRequestsResult,
@@ -9,7 +11,6 @@ import {
   type RequestQueueMetadata,
   type RequestsPage,
 } from '@x/core';
-import { lowerBound } from './sorted-keys.js';
 import { baseMetadata, newStorageBase, type MemoryCollection, type MemoryStorageBase } from './memory-collection.js';
 
 type RequestState = 'pending' | 'in-progress' | 'handled';
@@ -24,16 +25,7 @@ interface QueueEntry {
   placement: number;
 }
 
-interface Placement {
-  readonly entry: QueueEntry;
-  readonly placement: number;
-}
-
-/**
- * A request queue in memory. The order is a stack of forefront placements (newest on top) over a
- * FIFO of regular ones; both are O(1) per operation. A request placed again (reclaimed) leaves its
- * older place stale, skipped when reached.
- */
+/** A request queue in memory, in the fetch order of core's {@link PendingRequestOrder}. */
 export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase {
   readonly id: string;
   readonly name: string | undefined;
@@ -42,9 +34,7 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
   accessedAt: number;
   dropped = false;
   readonly #entries = new Map<string, QueueEntry>();
-  readonly #forefront: Placement[] = [];
-  #regular: Placement[] = [];
-  #regularHead = 0;
+  readonly #order = new PendingRequestOrder<QueueEntry>((entry) => entry.state === 'pending');
   #pendingCount = 0;
   #inProgressCount = 0;
   #handledCount = 0;
@@ -71,13 +61,6 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
       handledRequestCount: this.#handledCount,
       pendingRequestCount: this.#entries.size - this.#handledCount,
     };
-  }
-
-  #place(entry: QueueEntry, forefront: boolean): void {
-    entry.placement++;
-    const placement = { entry, placement: entry.placement };
-    if (forefront) this.#forefront.push(placement);
-    else this.#regular.push(placement);
   }
 
   #result(entry: QueueEntry, wasAlreadyPresent: boolean): AddRequestResult {
@@ -113,7 +96,7 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
         this.#handledCount++;
       } else {
         this.#pendingCount++;
-        this.#place(entry, forefront);
+        this.#order.place(entry, forefront);
       }
       processedRequests.push({ requestId: entry.id, uniqueKey: entry.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false });
     }
@@ -128,30 +111,10 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
     return entry ? (JSON.parse(entry.json) as RequestData) : undefined;
   }
 
-  #isCurrent(placement: Placement): boolean {
-    return placement.entry.state === 'pending' && placement.entry.placement === placement.placement;
-  }
-
-  #takeNext(): QueueEntry | undefined {
-    while (this.#forefront.length > 0) {
-      const placement = this.#forefront.pop()!;
-      if (this.#isCurrent(placement)) return placement.entry;
-    }
-    while (this.#regularHead < this.#regular.length) {
-      const placement = this.#regular[this.#regularHead++]!;
-      if (this.#regularHead > 1024 && this.#regularHead * 2 > this.#regular.length) {
-        this.#regular = this.#regular.slice(this.#regularHead);
-        this.#regularHead = 0;
-      }
-      if (this.#isCurrent(placement)) return placement.entry;
-    }
-    return undefined;
-  }
-
   async fetchNextRequest(): Promise<RequestData | null> {
     this.collection.assertLive(this);
     this.#touch(false);
-    const entry = this.#takeNext();
+    const entry = this.#order.takeNext();
     if (!entry) return null;
     entry.state = 'in-progress';
     this.#pendingCount--;
@@ -189,7 +152,7 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
     }
     const { handledAt: _ignored, ...pending } = request;
     entry.json = JSON.stringify(pending);
-    this.#place(entry, forefront);
+    this.#order.place(entry, forefront);
     this.#touch(true);
     return this.#result(entry, true);
   }
@@ -208,9 +171,9 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
       this.#handledCount--;
       this.#pendingCount++;
       entry.state = 'pending';
-      this.#place(entry, forefront);
+      this.#order.place(entry, forefront);
     } else if (entry.state === 'pending' && forefront) {
-      this.#place(entry, true);
+      this.#order.place(entry, true);
     }
     entry.json = JSON.stringify(request);
     this.#touch(true);
@@ -224,7 +187,7 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
     if (entry.state === 'pending') this.#pendingCount--;
     else if (entry.state === 'in-progress') this.#inProgressCount--;
     else this.#handledCount--;
-    entry.placement++;
+    this.#order.unplace(entry);
     this.#entries.delete(id);
     this.#sortedIds = undefined;
     this.#touch(true);
@@ -233,16 +196,7 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
   async listHead({ limit }: { readonly limit: number }): Promise<RequestData[]> {
     this.collection.assertLive(this);
     this.#touch(false);
-    const head: RequestData[] = [];
-    for (let i = this.#forefront.length - 1; i >= 0 && head.length < limit; i--) {
-      const placement = this.#forefront[i]!;
-      if (this.#isCurrent(placement)) head.push(JSON.parse(placement.entry.json) as RequestData);
-    }
-    for (let i = this.#regularHead; i < this.#regular.length && head.length < limit; i++) {
-      const placement = this.#regular[i]!;
-      if (this.#isCurrent(placement)) head.push(JSON.parse(placement.entry.json) as RequestData);
-    }
-    return head;
+    return this.#order.peek(limit).map((entry) => JSON.parse(entry.json) as RequestData);
   }
 
   async listRequests({ limit, exclusiveStartId }: ListRequestsOptions): Promise<RequestsPage> {
@@ -271,7 +225,6 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
     this.collection.assertLive(this);
     this.collection.remove(this);
     this.#entries.clear();
-    this.#forefront.length = 0;
-    this.#regular = [];
+    this.#order.clear();
   }
 }

@@ -1,0 +1,105 @@
+import { readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DatasetClient, DatasetItemsPage, DatasetMetadata, ListItemsOptions } from '@x/core';
+import { FsStorageBase, type FolderIdentity, type FsContext } from './fs-storage-base.js';
+import { listDirSync, removeFileSync, removeTempFilesSync, writeFileAtomicSync } from './safe-files.js';
+
+const ITEM_FILE = /^(\d{9})\.json$/;
+
+/** File name of the item at 1-based `index`: nine digits, as Crawlee numbers them. */
+function itemFileName(index: number): string {
+  return `${String(index).padStart(9, '0')}.json`;
+}
+
+/**
+ * A dataset on disk: one file per item (`000000001.json`, …). Items are written in order, each
+ * through a temporary file, so a crash leaves a prefix of a batch and never a broken file.
+ */
+export class FsDataset extends FsStorageBase implements DatasetClient {
+  #itemCount = 0;
+
+  constructor(dir: string, identity: FolderIdentity, ctx: FsContext) {
+    super(dir, identity, ctx, 'dataset');
+    this.#scan(identity);
+  }
+
+  /** Counts the item files, closing any gap a crash or a foreign writer left in the numbering. */
+  #scan(identity: FolderIdentity): void {
+    const names = listDirSync(this.dir);
+    removeTempFilesSync(this.dir, names);
+    const indexes: number[] = [];
+    for (const name of names) {
+      const match = ITEM_FILE.exec(name);
+      if (match) indexes.push(Number(match[1]));
+    }
+    indexes.sort((a, b) => a - b);
+    let expected = 1;
+    for (const index of indexes) {
+      if (index !== expected) {
+        this.ctx.logger.warn(`Dataset ${this.dir}: item file ${itemFileName(index)} renumbered ${itemFileName(expected)} to close a gap`);
+        renameSync(join(this.dir, itemFileName(index)), join(this.dir, itemFileName(expected)));
+      }
+      expected++;
+    }
+    this.#itemCount = indexes.length;
+    if (identity.stored['itemCount'] !== this.#itemCount) this.metadataFile.changed();
+  }
+
+  protected metadataRecord(): Record<string, unknown> {
+    return { ...this.baseRecord(), itemCount: this.#itemCount };
+  }
+
+  async getMetadata(): Promise<DatasetMetadata> {
+    this.assertLive();
+    return { ...this.baseMetadata(), itemCount: this.#itemCount };
+  }
+
+  async pushItems(jsonItems: readonly string[]): Promise<void> {
+    this.assertLive();
+    const first = this.#itemCount + 1;
+    let written = 0;
+    try {
+      for (const json of jsonItems) {
+        writeFileAtomicSync(join(this.dir, itemFileName(first + written)), json, this.ctx.writeOptions);
+        written++;
+      }
+    } catch (error) {
+      // Take back the part of the batch that was written: the call failed as a whole.
+      for (let i = 0; i < written; i++) removeFileSync(join(this.dir, itemFileName(first + i)));
+      throw error;
+    }
+    this.#itemCount += written;
+    this.touch(true);
+  }
+
+  async listItems({ offset, limit, desc }: ListItemsOptions): Promise<DatasetItemsPage> {
+    this.assertLive();
+    this.accessedAt = Date.now();
+    const total = this.#itemCount;
+    const count = Math.max(0, Math.min(limit, total - offset));
+    const items: Record<string, unknown>[] = [];
+    for (let i = 0; i < count; i++) {
+      const index = desc ? total - offset - i : offset + i + 1;
+      const item = this.#readItem(index);
+      if (item) items.push(item);
+    }
+    return { items, total };
+  }
+
+  #readItem(index: number): Record<string, unknown> | undefined {
+    const path = join(this.dir, itemFileName(index));
+    try {
+      const value: unknown = JSON.parse(readFileSync(path, 'utf8'));
+      if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
+      this.ctx.logger.warn(`Skipping dataset item ${path}: it is not a JSON object`);
+    } catch (error) {
+      this.ctx.logger.warn(`Skipping dataset item ${path}: ${(error as Error).message}`);
+    }
+    return undefined;
+  }
+
+  async drop(): Promise<void> {
+    this.assertLive();
+    this.removeFolder();
+  }
+}

@@ -1,0 +1,376 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  PendingRequestOrder,
+  lowerBound,
+  notFound,
+  parseStoredRequest,
+  type AddRequestResult,
+  type AddRequestsResult,
+  type ListRequestsOptions,
+  type PlacementOptions,
+  type RequestData,
+  type RequestQueueClient,
+  type RequestQueueMetadata,
+  type RequestsPage,
+} from '@x/core';
+import { LRUCache } from 'lru-cache';
+import { FsStorageBase, type FolderIdentity, type FsContext } from './fs-storage-base.js';
+import { METADATA_FILE_NAME } from './metadata-file.js';
+import { isTempFileName, listDirSync, removeFileSync, removeTempFilesSync, writeFileAtomicSync } from './safe-files.js';
+
+type RequestState = 'pending' | 'in-progress' | 'handled';
+
+interface QueueEntry {
+  readonly id: string;
+  state: RequestState;
+  /** The order key on disk: `+ms` regular, `-ms` forefront, `null` handled. */
+  orderNo: number | null;
+  placement: number;
+}
+
+/** Order keys of requests added in the same millisecond differ by this (exact in a double). */
+const ORDER_STEP = 1 / 1024;
+/** Requests whose JSON is kept in memory, so fetching what was just added reads no file. */
+const CACHED_REQUESTS = 20_000;
+/** Crawlee reads `forefrontRequestIds` from the metadata to serve forefront requests first. */
+const MAX_FOREFRONT_IDS_IN_METADATA = 10_000;
+
+/**
+ * Reads the order key of a request file without parsing all of it: `"orderNo":` can only be the
+ * top-level key (inside a JSON string every `"` is escaped, and only keys are followed by `:`).
+ * Falls back to parsing the file; throws when it is not JSON, gives `undefined` without a key.
+ */
+function readOrderNo(text: string): number | null | undefined {
+  const at = text.lastIndexOf('"orderNo":');
+  if (at !== -1) {
+    const rest = text.slice(at + 10, at + 60).trimStart();
+    if (rest.startsWith('null')) return null;
+    const match = /^-?\d+(\.\d+)?(e[+-]?\d+)?/i.exec(rest);
+    if (match) return Number(match[0]);
+  }
+  const orderNo = (JSON.parse(text) as { orderNo?: unknown } | null)?.orderNo;
+  return orderNo === null || typeof orderNo === 'number' ? orderNo : undefined;
+}
+
+/**
+ * A request queue on disk: one `<requestId>.json` file per request, in Crawlee's format. The
+ * queue's order and states live in memory (rebuilt from the files on open) so no operation scans
+ * the folder; each change rewrites just the one request file, through a temporary file.
+ *
+ * Requests in progress are not marked on disk: if the process dies, they are pending when the
+ * queue is opened again.
+ */
+export class FsRequestQueue extends FsStorageBase implements RequestQueueClient {
+  readonly #entries = new Map<string, QueueEntry>();
+  readonly #order = new PendingRequestOrder<QueueEntry>((entry) => entry.state === 'pending');
+  readonly #cache = new LRUCache<string, string>({ max: CACHED_REQUESTS });
+  #pendingCount = 0;
+  #inProgressCount = 0;
+  #handledCount = 0;
+  #regularClock = 0;
+  #forefrontClock = 0;
+  #sortedIds: string[] | undefined;
+
+  constructor(dir: string, identity: FolderIdentity, ctx: FsContext) {
+    super(dir, identity, ctx, 'requestQueue');
+    this.#scan(identity);
+  }
+
+  /** Rebuilds the states and the order from the request files. */
+  #scan(identity: FolderIdentity): void {
+    const names = listDirSync(this.dir);
+    removeTempFilesSync(this.dir, names);
+    const pending: QueueEntry[] = [];
+    for (const name of names) {
+      if (!name.endsWith('.json') || name === METADATA_FILE_NAME || isTempFileName(name) || name.startsWith('.')) continue;
+      const id = name.slice(0, -5);
+      const path = join(this.dir, name);
+      let orderNo: number | null | undefined;
+      try {
+        // The rest of the file is parsed when the request is read: the key says where it belongs.
+        orderNo = readOrderNo(readFileSync(path, 'utf8'));
+      } catch (error) {
+        this.ctx.logger.warn(`Skipping request file ${path}: ${(error as Error).message}`);
+        continue;
+      }
+      if (orderNo === undefined) {
+        this.ctx.logger.warn(`Skipping request file ${path}: it has no orderNo`);
+        continue;
+      }
+      const entry: QueueEntry = { id, state: orderNo === null ? 'handled' : 'pending', orderNo, placement: 0 };
+      this.#entries.set(id, entry);
+      if (orderNo === null) this.#handledCount++;
+      else pending.push(entry);
+    }
+    pending.sort((a, b) => a.orderNo! - b.orderNo!);
+    // Forefront keys are negative: the most negative is fetched first, so it goes on the stack last.
+    for (let i = pending.length - 1; i >= 0; i--) {
+      const entry = pending[i]!;
+      if (entry.orderNo! < 0) {
+        this.#order.place(entry, true);
+        this.#forefrontClock = Math.max(this.#forefrontClock, -entry.orderNo!);
+      }
+    }
+    for (const entry of pending) {
+      if (entry.orderNo! >= 0) {
+        this.#order.place(entry, false);
+        this.#regularClock = Math.max(this.#regularClock, entry.orderNo!);
+      }
+    }
+    this.#pendingCount = pending.length;
+    const stored = identity.stored;
+    if (stored['handledRequestCount'] !== this.#handledCount || stored['totalRequestCount'] !== this.#entries.size) {
+      this.metadataFile.changed();
+    }
+  }
+
+  protected metadataRecord(): Record<string, unknown> {
+    return {
+      ...this.baseRecord(),
+      totalRequestCount: this.#entries.size,
+      handledRequestCount: this.#handledCount,
+      pendingRequestCount: this.#entries.size - this.#handledCount,
+      hadMultipleClients: false,
+      forefrontRequestIds: this.#order
+        .forefrontEntries()
+        .slice(-MAX_FOREFRONT_IDS_IN_METADATA)
+        .map((entry) => entry.id),
+    };
+  }
+
+  async getMetadata(): Promise<RequestQueueMetadata> {
+    this.assertLive();
+    return {
+      ...this.baseMetadata(),
+      totalRequestCount: this.#entries.size,
+      handledRequestCount: this.#handledCount,
+      pendingRequestCount: this.#entries.size - this.#handledCount,
+    };
+  }
+
+  #nextOrderNo(forefront: boolean): number {
+    const now = Date.now();
+    if (forefront) {
+      this.#forefrontClock = Math.max(now, this.#forefrontClock + ORDER_STEP);
+      return -this.#forefrontClock;
+    }
+    this.#regularClock = Math.max(now, this.#regularClock + ORDER_STEP);
+    return this.#regularClock;
+  }
+
+  /** Writes the request's file with `orderNo`, and keeps its JSON in the cache. */
+  #writeRequest(request: RequestData, orderNo: number | null): void {
+    const json = JSON.stringify(request);
+    const file = JSON.stringify({
+      id: request.id,
+      json,
+      method: request.method,
+      orderNo,
+      retryCount: request.retryCount,
+      uniqueKey: request.uniqueKey,
+      url: request.url,
+    });
+    writeFileAtomicSync(join(this.dir, `${request.id}.json`), file, this.ctx.writeOptions);
+    this.#cache.set(request.id, json);
+  }
+
+  /** The stored request of `id`, from the cache or its file; `undefined` (and a warning) if unreadable. */
+  #readRequest(id: string): RequestData | undefined {
+    const cached = this.#cache.get(id);
+    if (cached !== undefined) return JSON.parse(cached) as RequestData;
+    const path = join(this.dir, `${id}.json`);
+    try {
+      const file = JSON.parse(readFileSync(path, 'utf8')) as { json?: unknown };
+      const request = typeof file.json === 'string' ? parseStoredRequest(JSON.parse(file.json)) : undefined;
+      if (request) return request;
+      this.ctx.logger.warn(`Skipping request file ${path}: it holds no valid request`);
+    } catch (error) {
+      this.ctx.logger.warn(`Skipping request file ${path}: ${(error as Error).message}`);
+    }
+    return undefined;
+  }
+
+  #entryOf(request: RequestData): QueueEntry {
+    const entry = this.#entries.get(request.id);
+    if (!entry) throw notFound(`Request "${request.id}" in request queue "${this.name ?? this.id}"`);
+    return entry;
+  }
+
+  #result(entry: QueueEntry, uniqueKey: string, wasAlreadyPresent: boolean): AddRequestResult {
+    return { requestId: entry.id, uniqueKey, wasAlreadyPresent, wasAlreadyHandled: entry.state === 'handled' };
+  }
+
+  #count(state: RequestState, delta: number): void {
+    if (state === 'pending') this.#pendingCount += delta;
+    else if (state === 'in-progress') this.#inProgressCount += delta;
+    else this.#handledCount += delta;
+  }
+
+  #setState(entry: QueueEntry, state: RequestState): void {
+    if (entry.state === state) return;
+    this.#count(entry.state, -1);
+    this.#count(state, 1);
+    entry.state = state;
+  }
+
+  /** Removes a request from the queue's memory. */
+  #forget(entry: QueueEntry): void {
+    this.#count(entry.state, -1);
+    this.#order.unplace(entry);
+    this.#entries.delete(entry.id);
+    this.#cache.delete(entry.id);
+    this.#sortedIds = undefined;
+  }
+
+  async addRequests(requests: readonly RequestData[], { forefront }: PlacementOptions): Promise<AddRequestsResult> {
+    this.assertLive();
+    const processedRequests: AddRequestResult[] = [];
+    for (const request of requests) {
+      const existing = this.#entries.get(request.id);
+      if (existing) {
+        processedRequests.push(this.#result(existing, request.uniqueKey, true));
+        continue;
+      }
+      const handled = request.handledAt !== undefined;
+      const orderNo = handled ? null : this.#nextOrderNo(forefront);
+      this.#writeRequest(request, orderNo);
+      const entry: QueueEntry = { id: request.id, state: handled ? 'handled' : 'pending', orderNo, placement: 0 };
+      this.#entries.set(entry.id, entry);
+      this.#sortedIds = undefined;
+      if (handled) {
+        this.#handledCount++;
+      } else {
+        this.#pendingCount++;
+        this.#order.place(entry, forefront);
+      }
+      processedRequests.push({ requestId: entry.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false });
+    }
+    this.touch(true);
+    return { processedRequests, unprocessedRequests: [] };
+  }
+
+  async getRequest(id: string): Promise<RequestData | undefined> {
+    this.assertLive();
+    this.accessedAt = Date.now();
+    return this.#entries.has(id) ? this.#readRequest(id) : undefined;
+  }
+
+  async fetchNextRequest(): Promise<RequestData | null> {
+    this.assertLive();
+    this.accessedAt = Date.now();
+    for (let entry = this.#order.takeNext(); entry; entry = this.#order.takeNext()) {
+      const request = this.#readRequest(entry.id);
+      if (request) {
+        this.#setState(entry, 'in-progress');
+        return request;
+      }
+      // An unreadable file (written by someone else) cannot be served: leave it out of the queue.
+      this.#forget(entry);
+    }
+    return null;
+  }
+
+  async markRequestAsHandled(request: RequestData): Promise<AddRequestResult> {
+    this.assertLive();
+    const entry = this.#entryOf(request);
+    if (entry.state === 'handled') return this.#result(entry, request.uniqueKey, true);
+    const result = this.#result(entry, request.uniqueKey, true);
+    this.#writeRequest(request, null);
+    entry.orderNo = null;
+    this.#setState(entry, 'handled');
+    this.touch(true);
+    return result;
+  }
+
+  async reclaimRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
+    this.assertLive();
+    const entry = this.#entryOf(request);
+    if (entry.state === 'handled') return this.#result(entry, request.uniqueKey, true);
+    const { handledAt: _ignored, ...pending } = request;
+    const orderNo = this.#nextOrderNo(forefront);
+    this.#writeRequest(pending, orderNo);
+    entry.orderNo = orderNo;
+    this.#setState(entry, 'pending');
+    this.#order.place(entry, forefront);
+    this.touch(true);
+    return this.#result(entry, request.uniqueKey, true);
+  }
+
+  async updateRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
+    this.assertLive();
+    const entry = this.#entryOf(request);
+    const result = this.#result(entry, request.uniqueKey, true);
+    const wantsHandled = request.handledAt !== undefined;
+    let orderNo = entry.orderNo;
+    let place = false;
+    if (wantsHandled) orderNo = null;
+    else if (entry.state === 'handled' || (entry.state === 'pending' && forefront)) {
+      orderNo = this.#nextOrderNo(forefront);
+      place = true;
+    }
+    this.#writeRequest(request, orderNo);
+    entry.orderNo = orderNo;
+    if (wantsHandled) this.#setState(entry, 'handled');
+    else if (place) {
+      this.#setState(entry, 'pending');
+      this.#order.place(entry, forefront);
+    }
+    this.touch(true);
+    return result;
+  }
+
+  async deleteRequest(id: string): Promise<void> {
+    this.assertLive();
+    const entry = this.#entries.get(id);
+    if (!entry) return;
+    removeFileSync(join(this.dir, `${id}.json`));
+    this.#forget(entry);
+    this.touch(true);
+  }
+
+  async listHead({ limit }: { readonly limit: number }): Promise<RequestData[]> {
+    this.assertLive();
+    this.accessedAt = Date.now();
+    const head: RequestData[] = [];
+    for (const entry of this.#order.peek(limit)) {
+      const request = this.#readRequest(entry.id);
+      if (request) head.push(request);
+    }
+    return head;
+  }
+
+  async listRequests({ limit, exclusiveStartId }: ListRequestsOptions): Promise<RequestsPage> {
+    this.assertLive();
+    this.accessedAt = Date.now();
+    this.#sortedIds ??= [...this.#entries.keys()].sort();
+    const ids = this.#sortedIds;
+    const start = exclusiveStartId === undefined ? 0 : lowerBound(ids, exclusiveStartId, false);
+    const page = ids.slice(start, start + limit);
+    const items: RequestData[] = [];
+    for (const id of page) {
+      const request = this.#readRequest(id);
+      if (request) items.push(request);
+    }
+    const last = page.at(-1);
+    return start + limit < ids.length && last !== undefined ? { items, nextExclusiveStartId: last } : { items };
+  }
+
+  async isEmpty(): Promise<boolean> {
+    this.assertLive();
+    return this.#pendingCount === 0;
+  }
+
+  async isFinished(): Promise<boolean> {
+    this.assertLive();
+    return this.#pendingCount === 0 && this.#inProgressCount === 0;
+  }
+
+  async drop(): Promise<void> {
+    this.assertLive();
+    this.removeFolder();
+    this.#entries.clear();
+    this.#order.clear();
+    this.#cache.clear();
+  }
+}

@@ -1,0 +1,108 @@
+import { join, resolve } from 'node:path';
+import type {
+  DatasetClient,
+  DatasetMetadata,
+  KeyValueStoreClient,
+  KeyValueStoreMetadata,
+  RequestQueueClient,
+  RequestQueueMetadata,
+  StorageClient,
+  StorageClientCapabilities,
+  StorageTarget,
+} from '@x/core';
+import { FsDataset } from './fs-dataset.js';
+import { FsKeyValueStore } from './fs-key-value-store.js';
+import { FsRequestQueue } from './fs-request-queue.js';
+import { FsCollection, type FsContext } from './fs-storage-base.js';
+import type { WarningLogger } from './metadata-file.js';
+
+/** Options of {@link FileSystemStorageClient}. */
+export interface FileSystemStorageClientOptions {
+  /**
+   * The storage folder. Default: `CRAWLEE_STORAGE_DIR`, else `APIFY_LOCAL_STORAGE_DIR`, else
+   * `./storage`, from the current directory.
+   */
+  readonly storageDir?: string | undefined;
+  /**
+   * Flush every file to the disk before it replaces the old one, so writes survive a power loss
+   * too (a crash of the process never loses a finished write either way). Slower. Default false.
+   */
+  readonly fsync?: boolean | undefined;
+  /** Where warnings about skipped or repaired files go. Default: `console.warn`. */
+  readonly logger?: WarningLogger | undefined;
+}
+
+/** The storage folder from the environment: `CRAWLEE_STORAGE_DIR`, `APIFY_LOCAL_STORAGE_DIR` or `./storage`. */
+export function defaultStorageDir(env: NodeJS.ProcessEnv = process.env): string {
+  return env['CRAWLEE_STORAGE_DIR'] || env['APIFY_LOCAL_STORAGE_DIR'] || './storage';
+}
+
+const consoleLogger: WarningLogger = { warn: (message) => console.warn(`[@x/fs-client] ${message}`) };
+
+/**
+ * A storage client that keeps storages in a local folder, in the layout Crawlee and the Apify CLI
+ * use (`datasets/`, `key_value_stores/`, `request_queues/`), so folders move freely between them.
+ * Every file is written to a temporary file and renamed into place: a killed process never leaves
+ * a broken file, and a write whose promise resolved is on disk.
+ *
+ * ```ts
+ * const dataset = await Dataset.open({ storageClient: new FileSystemStorageClient({ storageDir: './storage' }) });
+ * ```
+ */
+export class FileSystemStorageClient implements StorageClient {
+  readonly name = 'fs';
+  readonly capabilities: StorageClientCapabilities = { strongQueueConsistency: true, persistent: true };
+  /** The absolute path of the storage folder. */
+  readonly storageDir: string;
+  readonly #datasets: FsCollection<FsDataset>;
+  readonly #keyValueStores: FsCollection<FsKeyValueStore>;
+  readonly #requestQueues: FsCollection<FsRequestQueue>;
+
+  constructor(options: FileSystemStorageClientOptions = {}) {
+    this.storageDir = resolve(options.storageDir ?? defaultStorageDir());
+    const ctx: FsContext = { logger: options.logger ?? consoleLogger, writeOptions: { fsync: options.fsync ?? false } };
+    this.#datasets = new FsCollection(join(this.storageDir, 'datasets'), 'dataset', ctx, (dir, id) => new FsDataset(dir, id, ctx));
+    this.#keyValueStores = new FsCollection(
+      join(this.storageDir, 'key_value_stores'),
+      'keyValueStore',
+      ctx,
+      (dir, id) => new FsKeyValueStore(dir, id, ctx),
+    );
+    this.#requestQueues = new FsCollection(
+      join(this.storageDir, 'request_queues'),
+      'requestQueue',
+      ctx,
+      (dir, id) => new FsRequestQueue(dir, id, ctx),
+    );
+  }
+
+  async openDataset(target: StorageTarget): Promise<DatasetClient> {
+    return this.#datasets.open(target);
+  }
+
+  async openKeyValueStore(target: StorageTarget): Promise<KeyValueStoreClient> {
+    return this.#keyValueStores.open(target);
+  }
+
+  async openRequestQueue(target: StorageTarget): Promise<RequestQueueClient> {
+    return this.#requestQueues.open(target);
+  }
+
+  async listDatasets(): Promise<DatasetMetadata[]> {
+    return Promise.all(this.#datasets.all().map((d) => d.getMetadata()));
+  }
+
+  async listKeyValueStores(): Promise<KeyValueStoreMetadata[]> {
+    return Promise.all(this.#keyValueStores.all().map((s) => s.getMetadata()));
+  }
+
+  async listRequestQueues(): Promise<RequestQueueMetadata[]> {
+    return Promise.all(this.#requestQueues.all().map((q) => q.getMetadata()));
+  }
+
+  /** Writes every pending metadata change now (it is otherwise written shortly after, and at exit). */
+  flush(): void {
+    const opened = [...this.#datasets.opened(), ...this.#keyValueStores.opened(), ...this.#requestQueues.opened()];
+    for (const storage of opened) storage.flushMetadata();
+  }
+}

@@ -1,0 +1,101 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeFileAtomicSync, type WriteOptions } from './safe-files.js';
+
+/** Name of a storage's metadata file, as Crawlee names it. */
+export const METADATA_FILE_NAME = '__metadata__.json';
+
+/** Something that warns about a file it skipped or repaired. */
+export interface WarningLogger {
+  warn(message: string): void;
+}
+
+/**
+ * Reads a JSON file, accepting the doubly encoded form Crawlee writes for some files (a JSON
+ * string holding the JSON). Gives `undefined` (and a warning) for a missing or unparsable file.
+ */
+export function readJsonFile(path: string, logger: WarningLogger, { warnIfMissing = false } = {}): unknown {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || warnIfMissing) {
+      logger.warn(`Skipping ${path}: ${(error as Error).message}`);
+    }
+    return undefined;
+  }
+  try {
+    let value: unknown = JSON.parse(text);
+    if (typeof value === 'string') value = JSON.parse(value);
+    return value;
+  } catch (error) {
+    logger.warn(`Skipping ${path}: it is not valid JSON (${(error as Error).message})`);
+    return undefined;
+  }
+}
+
+const dirtyFiles = new Set<MetadataFile>();
+let exitHookInstalled = false;
+
+function flushAllAtExit(): void {
+  for (const file of [...dirtyFiles]) {
+    try {
+      file.flush();
+    } catch {
+      // The process is ending; a metadata file that cannot be written is rebuilt on the next open.
+    }
+  }
+}
+
+/**
+ * A storage's `__metadata__.json`, written at most every `delayMs` after changes (and at process
+ * exit), since it is derived data: counts are rebuilt from the files when a storage is opened.
+ */
+export class MetadataFile {
+  #timer: NodeJS.Timeout | undefined;
+  #dirty = false;
+
+  constructor(
+    private readonly dir: string,
+    private readonly snapshot: () => Record<string, unknown>,
+    private readonly writeOptions: WriteOptions,
+    private readonly delayMs = 200,
+  ) {}
+
+  /** Marks the metadata changed; it is written soon. */
+  changed(): void {
+    this.#dirty = true;
+    dirtyFiles.add(this);
+    if (!exitHookInstalled) {
+      exitHookInstalled = true;
+      process.once('exit', flushAllAtExit);
+    }
+    if (!this.#timer) {
+      this.#timer = setTimeout(() => {
+        this.#timer = undefined;
+        try {
+          this.flush();
+        } catch {
+          // Retried on the next change and at exit; the files themselves are the truth.
+        }
+      }, this.delayMs);
+      this.#timer.unref();
+    }
+  }
+
+  /** Writes the metadata now if it changed. */
+  flush(): void {
+    if (!this.#dirty) return;
+    this.#dirty = false;
+    dirtyFiles.delete(this);
+    writeFileAtomicSync(join(this.dir, METADATA_FILE_NAME), `${JSON.stringify(this.snapshot(), null, 2)}\n`, this.writeOptions);
+  }
+
+  /** Stops writing (the storage was dropped). */
+  discard(): void {
+    this.#dirty = false;
+    dirtyFiles.delete(this);
+    if (this.#timer) clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+}

@@ -1,0 +1,126 @@
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
+import { StorageError } from '@x/core';
+
+/** Temporary files are `.<name>.<pid>.<counter>.x-tmp`: hidden, and skipped by every reader. */
+const TEMP_SUFFIX = '.x-tmp';
+let tempCounter = 0;
+
+function tempPathFor(path: string): string {
+  tempCounter = (tempCounter + 1) % Number.MAX_SAFE_INTEGER;
+  // A prefix of the name is enough to tell temporary files apart, and keeps long names in bounds.
+  return join(dirname(path), `.${basename(path).slice(0, 128)}.${process.pid}.${tempCounter}${TEMP_SUFFIX}`);
+}
+
+/** True for the name of a temporary file left by an interrupted write. */
+export function isTempFileName(name: string): boolean {
+  return name.startsWith('.') && name.endsWith(TEMP_SUFFIX);
+}
+
+/** Options of the atomic writes. */
+export interface WriteOptions {
+  /** Flush the file to the disk before renaming it (survives power loss, not only a crash). */
+  readonly fsync: boolean;
+}
+
+/**
+ * Writes `data` to `path` through a temporary file renamed into place, so the file is always
+ * either the old or the new content, whatever happens to the process. Synchronous: one small
+ * file costs a few tens of microseconds, less than a round trip through the thread pool.
+ */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, options: WriteOptions): void {
+  const temp = tempPathFor(path);
+  const fd = openSync(temp, 'w');
+  try {
+    let offset = 0;
+    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
+    if (options.fsync) fsyncSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  closeSync(fd);
+  try {
+    renameSync(temp, path);
+  } catch (error) {
+    rmSync(temp, { force: true });
+    throw error;
+  }
+}
+
+/** The asynchronous form of {@link writeFileAtomicSync}, for large bodies. */
+export async function writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions): Promise<void> {
+  const temp = tempPathFor(path);
+  try {
+    await writeFile(temp, data, { flush: options.fsync });
+    await rename(temp, path);
+  } catch (error) {
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
+
+/** Removes a file; nothing happens when it does not exist. */
+export function removeFileSync(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+}
+
+/** Creates a folder and its parents. */
+export function ensureDirSync(path: string): void {
+  mkdirSync(path, { recursive: true });
+}
+
+/** Creates a folder and its parents. */
+export async function ensureDir(path: string): Promise<void> {
+  await mkdir(path, { recursive: true });
+}
+
+/** Deletes the temporary files an interrupted write left in `dir`. */
+export function removeTempFilesSync(dir: string, names: readonly string[]): void {
+  for (const name of names) if (isTempFileName(name)) removeFileSync(join(dir, name));
+}
+
+/** Names of the entries of `dir`, or `[]` when it does not exist. */
+export function listDirSync(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** Longest file name most file systems take, in bytes. */
+export const MAX_FILE_NAME_BYTES = 255;
+
+/**
+ * Resolves `name` as one entry directly inside `dir`, refusing anything that could lead
+ * elsewhere: separators, `.` and `..`, NUL bytes, and names too long for the file system.
+ */
+export function resolveInside(dir: string, name: string, what: string): string {
+  if (
+    name.length === 0 ||
+    name === '.' ||
+    name === '..' ||
+    name.includes('/') ||
+    name.includes('\\') ||
+    name.includes('\0') ||
+    Buffer.byteLength(name) > MAX_FILE_NAME_BYTES
+  ) {
+    throw new StorageError('invalid-argument', `${what} ${JSON.stringify(name.slice(0, 80))} cannot be used as a file name`);
+  }
+  const base = resolve(dir);
+  const path = resolve(base, name);
+  const rel = relative(base, path);
+  if (rel !== name || rel.startsWith(`..${sep}`) || rel === '..') {
+    throw new StorageError('invalid-argument', `${what} ${JSON.stringify(name.slice(0, 80))} would leave the storage folder`);
+  }
+  return path;
+}

@@ -1,0 +1,21 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runConformanceSuite } from '@x/conformance';
+import { FileSystemStorageClient } from '../src/index.js';
+
+const dirs = new WeakMap<object, string>();
+
+runConformanceSuite('fs', {
+  createClient: () => {
+    const storageDir = mkdtempSync(join(tmpdir(), 'x-fs-conformance-'));
+    const client = new FileSystemStorageClient({ storageDir, logger: { warn: () => {} } });
+    dirs.set(client, storageDir);
+    return client;
+  },
+  reopenClient: (client) => new FileSystemStorageClient({ storageDir: (client as FileSystemStorageClient).storageDir, logger: { warn: () => {} } }),
+  destroyClient: (client) => {
+    const dir = dirs.get(client);
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  },
+});
