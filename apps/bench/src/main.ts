@@ -6,8 +6,10 @@ import { parseArgs } from 'node:util';
 import { crawleeVersion } from './crawlee-target.js';
 import { compare, missedGoals } from './report.js';
 import { gcExposed, runWorkloads } from './runner.js';
-import { reportFooter, reportTable } from './table.js';
-import { createTargets } from './targets.js';
+import { formatOpsPerSec, formatRatio, reportFooter, reportTable } from './table.js';
+import type { BenchTarget } from './target.js';
+import { measureFileCeiling } from './file-ceiling.js';
+import { groups, type BenchGroup } from './targets.js';
 import { workloads, type Workload } from './workloads.js';
 
 const USAGE = `Usage: pnpm bench [options]    (from the repository root: builds the packages first)
@@ -20,7 +22,8 @@ Options:
   --only <names>    workloads or phases to run, comma separated; a name also selects the ids
                     it prefixes ("dataset", "rq", "kv-get"). Ids:
                     ${[...new Set(workloads.flatMap((w) => [w.id, ...w.phases.map((p) => p.id)]))].join(', ')}
-  --target <keys>   targets to run, comma separated (default: all; the ratio needs crawlee)
+  --group <keys>    comparison groups to run, comma separated: ${groups.map((g) => g.key).join(', ')} (default: all)
+  --target <keys>   targets to run, comma separated (default: all; a ratio needs its Crawlee baseline)
   --scale <factor>  multiply every count (default 1; 0.1 for a quick run)
   --out <file>      where to write the JSON results (default results/latest.json)
   -h, --help        this help`;
@@ -62,6 +65,7 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       only: { type: 'string', multiple: true },
+      group: { type: 'string', multiple: true },
       target: { type: 'string', multiple: true },
       scale: { type: 'string' },
       out: { type: 'string' },
@@ -77,22 +81,55 @@ async function main(): Promise<void> {
   if (!Number.isFinite(scale) || scale <= 0) fail(`--scale must be a positive number, got ${values.scale}`);
   const { chosen, phaseFilter } = select(splitList(values.only));
 
-  let targets = createTargets();
-  const wanted = splitList(values.target);
-  if (wanted) {
-    const unknown = wanted.filter((key) => !targets.some((t) => t.key === key));
-    if (unknown.length > 0) fail(`--target: no target ${unknown.join(', ')} (targets: ${targets.map((t) => t.key).join(', ')})`);
-    targets = targets.filter((t) => wanted.includes(t.key));
-  }
+  const wantedGroups = splitList(values.group);
+  const unknownGroups = (wantedGroups ?? []).filter((key) => !groups.some((g) => g.key === key));
+  if (unknownGroups.length > 0) fail(`--group: no group ${unknownGroups.join(', ')} (groups: ${groups.map((g) => g.key).join(', ')})`);
+  const chosenGroups = groups.filter((g) => !wantedGroups || wantedGroups.includes(g.key));
+  const wantedTargets = splitList(values.target);
 
   const cpu = cpus()[0]?.model ?? 'unknown CPU';
   const cores = availableParallelism();
   process.stderr.write(
-    `Benchmark: ${chosen.map((w) => w.id).join(', ')} on ${targets.map((t) => t.label).join(', ')}; scale ${scale}\n` +
+    `Benchmark: ${chosen.map((w) => w.id).join(', ')}; groups ${chosenGroups.map((g) => g.key).join(', ')}; scale ${scale}\n` +
       `Node ${process.version}, ${cpu} × ${cores}${gcExposed ? '' : ' (no --expose-gc: no GC between runs)'}\n`,
   );
-
   const started = performance.now();
+  const groupResults = [];
+  for (const group of chosenGroups) groupResults.push(await runGroup(group, chosen, phaseFilter, scale, wantedTargets));
+  const seconds = (performance.now() - started) / 1000;
+  process.stdout.write(`Scale ${scale}, ${seconds.toFixed(0)} s, Node ${process.version}, ${cores} cores.\n`);
+
+  const outFile = resolve(values.out ?? fileURLToPath(new URL('../results/latest.json', import.meta.url)));
+  const json = {
+    generatedAt: new Date().toISOString(),
+    scale,
+    seconds: Number(seconds.toFixed(1)),
+    environment: { node: process.version, platform: process.platform, arch: process.arch, cpu, cores, gcExposed },
+    crawleeVersion,
+    groups: groupResults,
+  };
+  await mkdir(dirname(outFile), { recursive: true });
+  await writeFile(outFile, `${JSON.stringify(json, null, 2)}\n`);
+  process.stdout.write(`Results written to ${outFile}\n`);
+}
+
+/** Runs one comparison group, prints its table, and gives its results for the JSON file. */
+async function runGroup(
+  group: BenchGroup,
+  chosen: readonly Workload[],
+  phaseFilter: Set<string> | undefined,
+  runScale: number,
+  wantedTargets: readonly string[] | undefined,
+): Promise<Record<string, unknown>> {
+  const scale = runScale * group.scale;
+  let targets = group.createTargets();
+  if (wantedTargets) {
+    const dropped = targets.filter((t) => !wantedTargets.includes(t.key));
+    for (const target of dropped) await target.dispose?.();
+    targets = targets.filter((t) => wantedTargets.includes(t.key));
+  }
+  if (targets.length === 0) return { group: group.key, skipped: true };
+  process.stderr.write(`\n${group.title} (scale ${scale})\n`);
   let results;
   try {
     results = await runWorkloads(chosen, targets, {
@@ -103,21 +140,18 @@ async function main(): Promise<void> {
   } finally {
     for (const target of targets) await target.dispose?.();
   }
-  const seconds = (performance.now() - started) / 1000;
-
   const rows = compare(results, targets);
   const missed = missedGoals(rows, targets);
-  process.stdout.write(`\n${reportTable(rows, targets)}\n\n${reportFooter(rows, targets, missed)}\n`);
-  process.stdout.write(`Scale ${scale}, ${seconds.toFixed(0)} s, Node ${process.version}, ${cores} cores.\n`);
-
-  const outFile = resolve(values.out ?? fileURLToPath(new URL('../results/latest.json', import.meta.url)));
-  const json = {
-    generatedAt: new Date().toISOString(),
+  const ceiling = group.measureFileCeiling ? measureFileCeiling(Math.max(1000, Math.round(20_000 * scale))) : undefined;
+  process.stdout.write(`\n${group.title}, scale ${scale}\n${reportTable(rows, targets)}\n\n${reportFooter(rows, targets, missed)}\n`);
+  if (ceiling) process.stdout.write(`${ceilingReport(ceiling.opsPerSec, rows, targets)}\n`);
+  process.stdout.write('\n');
+  return {
+    group: group.key,
+    title: group.title,
     scale,
-    seconds: Number(seconds.toFixed(1)),
-    environment: { node: process.version, platform: process.platform, arch: process.arch, cpu, cores, gcExposed },
-    crawleeVersion,
     targets: targets.map((t) => ({ key: t.key, label: t.label, baseline: t.baseline ?? false, goals: t.goals ?? {} })),
+    ...(ceiling ? { fileCeilingOpsPerSec: Math.round(ceiling.opsPerSec) } : {}),
     results: rows.map((row) => ({
       workload: row.workload,
       phase: row.phase.id,
@@ -130,9 +164,21 @@ async function main(): Promise<void> {
     })),
     missed,
   };
-  await mkdir(dirname(outFile), { recursive: true });
-  await writeFile(outFile, `${JSON.stringify(json, null, 2)}\n`);
-  process.stdout.write(`Results written to ${outFile}\n`);
+}
+
+/** Where the one-file-per-operation phases of each contender stand against the raw file rate. */
+function ceilingReport(ceiling: number, rows: ReturnType<typeof compare>, targets: readonly BenchTarget[]): string {
+  const lines = [`Raw small-file write (temp + rename, synchronous): ${formatOpsPerSec(ceiling)} files/s — the ceiling of one file per operation.`];
+  for (const target of targets) {
+    if (target.baseline) continue;
+    for (const id of ['dataset-push-single', 'dataset-push-batch', 'rq-fetch-handle', 'kv-set']) {
+      const row = rows.find((r) => r.phase.id === id);
+      const own = row?.measurements[target.key];
+      if (!row || !own) continue;
+      lines.push(`  ${target.label}, ${row.phase.title}: ${formatOpsPerSec(own.opsPerSec)} ${row.phase.unit}/s = ${formatRatio(own.opsPerSec / ceiling)} of the ceiling`);
+    }
+  }
+  return lines.join('\n');
 }
 
 await main();

@@ -10,6 +10,8 @@ export interface Measurement {
   readonly opsPerSec: number;
   /** Measured runs; the best is reported. */
   readonly runs: number;
+  /** HTTP requests per operation in the reported run, for targets that count requests. */
+  readonly requestsPerOp?: number;
 }
 
 /** One row of the report: a phase, measured on every target. */
@@ -89,7 +91,13 @@ export async function runWorkloads(workloads: readonly Workload[], targets: read
         const timing = best.get(phase.id);
         if (!timing) continue;
         count = timing.ops;
-        measurements[key] = { ops: timing.ops, ms: timing.ms, opsPerSec: timing.ms > 0 ? (timing.ops * 1000) / timing.ms : Infinity, runs };
+        measurements[key] = {
+          ops: timing.ops,
+          ms: timing.ms,
+          opsPerSec: timing.ms > 0 ? (timing.ops * 1000) / timing.ms : Infinity,
+          runs,
+          ...(timing.requests === undefined || timing.ops === 0 ? {} : { requestsPerOp: timing.requests / timing.ops }),
+        };
       }
       results.push({ workload: workload.id, phase, count, measurements });
     });

@@ -16,6 +16,11 @@ export function formatRatio(ratio: number | undefined): string {
   return `${ratio.toFixed(digits)}×`;
 }
 
+function formatRequestsPerOp(value: number | undefined): string {
+  if (value === undefined) return '–';
+  return value >= 10 ? value.toFixed(0) : value >= 0.1 ? value.toFixed(2) : value.toFixed(3);
+}
+
 function formatGoal(goal: number | undefined): string {
   return goal === undefined ? '' : `≥ ${goal}×`;
 }
@@ -51,6 +56,11 @@ export function reportTable(rows: readonly ReportRow[], targets: readonly BenchT
     header.push(`${target.label} ops/s`);
     align.push('right');
   }
+  const counted = targets.filter((t) => t.requestCount !== undefined);
+  for (const target of counted) {
+    header.push(`${target.key} req/op`);
+    align.push('right');
+  }
   if (baseline) {
     for (const target of contenders) {
       header.push(several ? `${target.key} ratio` : 'ratio', 'target', 'met');
@@ -60,6 +70,7 @@ export function reportTable(rows: readonly ReportRow[], targets: readonly BenchT
   const body = rows.map((row) => {
     const cells = [row.phase.title + (row.phase.note ? ' *' : ''), `${integer.format(row.count)} ${row.phase.unit}`];
     for (const target of [...contenders, ...(baseline ? [baseline] : [])]) cells.push(formatOpsPerSec(row.measurements[target.key]?.opsPerSec));
+    for (const target of counted) cells.push(formatRequestsPerOp(row.measurements[target.key]?.requestsPerOp));
     if (baseline) {
       for (const target of contenders) {
         const c = row.comparisons[target.key];

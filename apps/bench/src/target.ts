@@ -55,6 +55,8 @@ export interface BenchTarget {
   openDataset(name: string): Promise<BenchDataset>;
   openKeyValueStore(name: string): Promise<BenchKeyValueStore>;
   openRequestQueue(name: string): Promise<BenchRequestQueue>;
+  /** HTTP requests the target's server has answered so far, for targets that talk HTTP (requests per operation). */
+  requestCount?(): number;
   /** Frees whatever the target holds (temporary directories, servers) after all workloads. */
   dispose?(): Promise<void>;
 }

@@ -1,23 +1,66 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FileSystemStorageClient } from '@x/fs-client';
 import { MemoryStorageClient } from '@x/memory-client';
-import { crawleeMemoryTarget } from './crawlee-target.js';
+import { crawleeTarget } from './crawlee-target.js';
 import { ourTarget } from './our-target.js';
 import type { BenchTarget } from './target.js';
 
-/** The targets of the issue: ratio of ours over Crawlee's ops/s, per phase id. */
-const MEMORY_GOALS = {
-  'dataset-push-batch': 2,
-  'kv-set': 10,
-  'kv-get': 10,
-  'rq-fetch-handle': 20,
-} as const;
-
 /**
- * Every target of a run, the baseline (Crawlee) last. Add a client here (fs-client,
- * cloud-client against a local server) as one more `ourTarget({ ... })`.
+ * Targets measured side by side and compared with one baseline (the Crawlee storage of the same
+ * kind), at a scale of their own: persisting storages run smaller counts, or a run would take
+ * many minutes on Crawlee's side.
  */
-export function createTargets(): BenchTarget[] {
-  return [
-    ourTarget({ key: 'memory', label: 'ours (memory)', storageClient: new MemoryStorageClient(), goals: MEMORY_GOALS }),
-    crawleeMemoryTarget(),
-  ];
+export interface BenchGroup {
+  /** Short id, used by `--group`. */
+  readonly key: string;
+  readonly title: string;
+  /** Multiplies `--scale` for this group. */
+  readonly scale: number;
+  /** Makes the targets (temporary folders, servers) when the group runs; the baseline is among them. */
+  createTargets(): BenchTarget[];
+  /** Also measure the raw rate of writing one small file by temp + rename: the ceiling of one file per operation. */
+  readonly measureFileCeiling?: boolean;
 }
+
+function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), `x-bench-${prefix}-`));
+}
+
+/** The targets of the issues: ratio of ours over the baseline's ops/s, per phase id. */
+const MEMORY_GOALS = { 'dataset-push-batch': 2, 'kv-set': 10, 'kv-get': 10, 'rq-fetch-handle': 20 } as const;
+const FS_GOALS = { 'dataset-push-batch': 5, 'dataset-push-single': 5, 'kv-set': 5, 'rq-fetch-handle': 20 } as const;
+
+/** Every group of a run. Add a client here as one more `ourTarget({ ... })` in the group it compares with. */
+export const groups: readonly BenchGroup[] = [
+  {
+    key: 'memory',
+    title: 'In memory: @x/memory-client vs Crawlee MemoryStorage (persistStorage: false)',
+    scale: 1,
+    createTargets: () => [
+      ourTarget({ key: 'memory', label: 'ours (memory)', storageClient: new MemoryStorageClient(), goals: MEMORY_GOALS }),
+    cloudTarget(),
+      crawleeTarget(),
+    ],
+  },
+  {
+    key: 'fs',
+    title: 'On disk: @x/fs-client vs Crawlee MemoryStorage persisting to disk',
+    scale: 0.1,
+    measureFileCeiling: true,
+    createTargets: () => {
+      const ours = tempDir('fs');
+      return [
+        ourTarget({
+          key: 'fs',
+          label: 'ours (fs)',
+          storageClient: new FileSystemStorageClient({ storageDir: ours }),
+          goals: FS_GOALS,
+          dispose: async () => rmSync(ours, { recursive: true, force: true }),
+        }),
+        crawleeTarget({ persistDir: tempDir('crawlee') }),
+      ];
+    },
+  },
+];

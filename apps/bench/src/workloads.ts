@@ -18,6 +18,8 @@ export interface PhaseTiming {
   readonly id: string;
   readonly ops: number;
   readonly ms: number;
+  /** HTTP requests the phase made, for targets that count them. */
+  readonly requests?: number;
 }
 
 export interface RunContext {
@@ -69,10 +71,14 @@ function makeRequests(count: number, site: string): BenchRequestInput[] {
   return Array.from({ length: count }, (_, i) => ({ url: `https://${site}.example.com/page/${i}?ref=bench&sort=asc` }));
 }
 
-async function time(fn: () => Promise<void>): Promise<number> {
+/** Runs `fn` and measures its milliseconds and, for targets that count them, the HTTP requests it made. */
+async function time(target: BenchTarget, fn: () => Promise<void>): Promise<{ ms: number; requests?: number }> {
+  const before = target.requestCount?.();
   const start = performance.now();
   await fn();
-  return performance.now() - start;
+  const ms = performance.now() - start;
+  const after = target.requestCount?.();
+  return before === undefined || after === undefined ? { ms } : { ms, requests: after - before };
 }
 
 /** Counts are at least this, whatever the scale, so every phase does some work. */
@@ -85,13 +91,13 @@ export const workloads: readonly Workload[] = [
     async run(target, [count = 0], { storageName }) {
       const chunks = batches(makeItems(count), BATCH);
       const dataset = await target.openDataset(storageName('push-batch'));
-      const ms = await time(async () => {
+      const timing = await time(target, async () => {
         for (const chunk of chunks) await dataset.pushData(chunk);
       });
       const last = await dataset.getData({ offset: count - 1, limit: 10 });
       check(last.items.length === 1, `dataset holds ${count} items after pushing them`);
       await dataset.drop();
-      return [{ id: 'dataset-push-batch', ops: count, ms }];
+      return [{ id: 'dataset-push-batch', ops: count, ...timing }];
     },
   },
   {
@@ -100,13 +106,13 @@ export const workloads: readonly Workload[] = [
     async run(target, [count = 0], { storageName }) {
       const items = makeItems(count);
       const dataset = await target.openDataset(storageName('push-one'));
-      const ms = await time(async () => {
+      const timing = await time(target, async () => {
         for (const item of items) await dataset.pushData(item);
       });
       const last = await dataset.getData({ offset: count - 1, limit: 10 });
       check(last.items.length === 1, `dataset holds ${count} items after pushing them`);
       await dataset.drop();
-      return [{ id: 'dataset-push-single', ops: count, ms }];
+      return [{ id: 'dataset-push-single', ops: count, ...timing }];
     },
   },
   {
@@ -116,7 +122,7 @@ export const workloads: readonly Workload[] = [
       const dataset = await target.openDataset(storageName('read'));
       for (const chunk of batches(makeItems(count), BATCH)) await dataset.pushData(chunk);
       let read = 0;
-      const ms = await time(async () => {
+      const timing = await time(target, async () => {
         for (let offset = 0; offset < count; offset += BATCH) {
           const page = await dataset.getData({ offset, limit: BATCH });
           read += page.items.length;
@@ -124,7 +130,7 @@ export const workloads: readonly Workload[] = [
       });
       check(read === count, `read back ${count} items, got ${read}`);
       await dataset.drop();
-      return [{ id: 'dataset-read', ops: read, ms }];
+      return [{ id: 'dataset-read', ops: read, ...timing }];
     },
   },
   {
@@ -137,18 +143,18 @@ export const workloads: readonly Workload[] = [
       const keys = Array.from({ length: setCount }, (_, i) => `record-${i}`);
       const values = Array.from({ length: setCount }, (_, i) => ({ ...makeItem(i), visits: [i, i + 1, i + 2] }));
       const store = await target.openKeyValueStore(storageName('kv'));
-      const setMs = await time(async () => {
+      const setTiming = await time(target, async () => {
         for (let i = 0; i < setCount; i++) await store.setValue(keys[i]!, values[i]);
       });
       let found = 0;
-      const getMs = await time(async () => {
+      const getTiming = await time(target, async () => {
         for (let i = 0; i < setCount; i++) if ((await store.getValue(keys[i]!)) !== null) found++;
       });
       check(found === setCount, `got back ${setCount} records, found ${found}`);
       await store.drop();
       return [
-        { id: 'kv-set', ops: setCount, ms: setMs },
-        { id: 'kv-get', ops: setCount, ms: getMs },
+        { id: 'kv-set', ops: setCount, ...setTiming },
+        { id: 'kv-get', ops: setCount, ...getTiming },
       ];
     },
   },
@@ -165,18 +171,18 @@ export const workloads: readonly Workload[] = [
       const again = Array.from({ length: dedupeCount }, (_, i) => ({ url: requests[(i * step) % addCount]!.url }));
       const queue = await target.openRequestQueue(storageName('rq'));
       let added = 0;
-      const addMs = await time(async () => {
+      const addTiming = await time(target, async () => {
         for (const request of requests) if (!(await queue.addRequest(request)).wasAlreadyPresent) added++;
       });
       check(added === addCount, `added ${addCount} new requests, ${added} were new`);
       let present = 0;
-      const dedupeMs = await time(async () => {
+      const dedupeTiming = await time(target, async () => {
         for (const request of again) if ((await queue.addRequest(request)).wasAlreadyPresent) present++;
       });
       check(present === dedupeCount, `re-added ${dedupeCount} requests, ${present} reported present`);
       let handled = 0;
       let empty = 0;
-      const fetchMs = await time(async () => {
+      const fetchTiming = await time(target, async () => {
         while (!(await queue.isFinished())) {
           const request = await queue.fetchNextRequest();
           if (request === null) {
@@ -190,9 +196,9 @@ export const workloads: readonly Workload[] = [
       check(handled === addCount, `handled ${addCount} requests, handled ${handled}`);
       await queue.drop();
       return [
-        { id: 'rq-add', ops: addCount, ms: addMs },
-        { id: 'rq-dedupe', ops: dedupeCount, ms: dedupeMs },
-        { id: 'rq-fetch-handle', ops: handled, ms: fetchMs },
+        { id: 'rq-add', ops: addCount, ...addTiming },
+        { id: 'rq-dedupe', ops: dedupeCount, ...dedupeTiming },
+        { id: 'rq-fetch-handle', ops: handled, ...fetchTiming },
       ];
     },
   },
@@ -203,7 +209,7 @@ export const workloads: readonly Workload[] = [
       const chunks = batches(makeRequests(count, 'batch'), BATCH);
       const queue = await target.openRequestQueue(storageName('rq-batch'));
       let added = 0;
-      const ms = await time(async () => {
+      const timing = await time(target, async () => {
         for (const chunk of chunks) {
           const { processedRequests } = await queue.addRequests(chunk);
           for (const result of processedRequests) if (!result.wasAlreadyPresent) added++;
@@ -211,7 +217,7 @@ export const workloads: readonly Workload[] = [
       });
       check(added === count, `added ${count} new requests, ${added} were new`);
       await queue.drop();
-      return [{ id: 'rq-add-batch', ops: count, ms }];
+      return [{ id: 'rq-add-batch', ops: count, ...timing }];
     },
   },
 ];

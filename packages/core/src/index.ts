@@ -74,3 +74,4 @@ export { RequestQueue, type RequestPlacementOptions } from './request-queue.js';
 export { createStorageId } from './storage-ids.js';
 export { PendingRequestOrder, type OrderedEntry } from './pending-request-order.js';
 export { lowerBound, pageOfSortedKeys } from './key-pages.js';
+export { purgeDefaultStorages, type PurgeOptions } from './purge.js';

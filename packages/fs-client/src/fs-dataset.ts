@@ -2,7 +2,7 @@ import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetClient, DatasetItemsPage, DatasetMetadata, ListItemsOptions } from '@x/core';
 import { FsStorageBase, type FolderIdentity, type FsContext } from './fs-storage-base.js';
-import { listDirSync, removeFileSync, removeTempFilesSync, writeFileAtomicSync } from './safe-files.js';
+import { FileExistsError, listDirSync, removeFileSync, removeTempFilesSync, writeNewFileAtomicSync } from './safe-files.js';
 
 const ITEM_FILE = /^(\d{9})\.json$/;
 
@@ -56,20 +56,43 @@ export class FsDataset extends FsStorageBase implements DatasetClient {
 
   async pushItems(jsonItems: readonly string[]): Promise<void> {
     this.assertLive();
-    const first = this.#itemCount + 1;
-    let written = 0;
+    const written: string[] = [];
     try {
-      for (const json of jsonItems) {
-        writeFileAtomicSync(join(this.dir, itemFileName(first + written)), json, this.ctx.writeOptions);
-        written++;
-      }
+      for (const json of jsonItems) written.push(this.#appendItem(json));
     } catch (error) {
       // Take back the part of the batch that was written: the call failed as a whole.
-      for (let i = 0; i < written; i++) removeFileSync(join(this.dir, itemFileName(first + i)));
+      for (const path of written) removeFileSync(path);
+      this.#itemCount -= written.length;
       throw error;
     }
-    this.#itemCount += written;
     this.touch(true);
+  }
+
+  /**
+   * Writes one item as the next file. Item files are never replaced: when another process took
+   * the number first, the count is read from the folder again and the item goes after its items.
+   */
+  #appendItem(json: string): string {
+    for (let attempt = 0; ; attempt++) {
+      const path = join(this.dir, itemFileName(this.#itemCount + 1));
+      try {
+        writeNewFileAtomicSync(path, json, this.ctx.writeOptions);
+        this.#itemCount++;
+        return path;
+      } catch (error) {
+        if (!(error instanceof FileExistsError) || attempt >= 100) throw error;
+        this.#itemCount = this.#countItemFiles();
+      }
+    }
+  }
+
+  #countItemFiles(): number {
+    let max = 0;
+    for (const name of listDirSync(this.dir)) {
+      const match = ITEM_FILE.exec(name);
+      if (match) max = Math.max(max, Number(match[1]));
+    }
+    return max;
   }
 
   async listItems({ offset, limit, desc }: ListItemsOptions): Promise<DatasetItemsPage> {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { statSync } from 'node:fs';
+import { readdirSync, statSync, type Dirent } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -22,7 +22,6 @@ import { METADATA_FILE_NAME, readJsonFile } from './metadata-file.js';
 import {
   MAX_FILE_NAME_BYTES,
   isTempFileName,
-  listDirSync,
   removeFileSync,
   removeTempFilesSync,
   writeFileAtomic,
@@ -42,6 +41,22 @@ interface RecordEntry {
   readonly stem: string;
   size: number | undefined;
   hasSidecar: boolean;
+  /**
+   * Other value files of the key that a write interrupted by a crash left (the new value written
+   * but not its sidecar, or the old value not yet removed): removed by the next set or delete, so
+   * that deleting the record cannot bring one of them back as the record.
+   */
+  strays?: string[];
+}
+
+/** The entries of `dir` with their types, or `[]` when it does not exist. */
+function listDirEntriesSync(dir: string): Dirent[] {
+  try {
+    return readdirSync(dir, { withFileTypes: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
 }
 
 /** The file extension for a content type (`json`, `txt`, `csv`, `png`, …; `bin` when unknown). */
@@ -75,9 +90,15 @@ export class FsKeyValueStore extends FsStorageBase implements KeyValueStoreClien
 
   /** Builds the index from the folder: sidecars first, then value files that have none. */
   #scan(): void {
-    const names = listDirSync(this.dir);
-    removeTempFilesSync(this.dir, names);
-    const files = new Set(names.filter((name) => !isTempFileName(name) && name !== METADATA_FILE_NAME));
+    const entries = listDirEntriesSync(this.dir);
+    removeTempFilesSync(this.dir, entries.map((entry) => entry.name));
+    const files = new Set<string>();
+    for (const entry of entries) {
+      if (isTempFileName(entry.name) || entry.name === METADATA_FILE_NAME) continue;
+      // A folder is no record: it is Crawlee's lock (`<file>.lock/`, proper-lockfile) left by a killed write.
+      if (entry.isDirectory()) this.ctx.logger.warn(`Skipping ${join(this.dir, entry.name)}: it is a folder, not a record file`);
+      else files.add(entry.name);
+    }
     const claimed = new Set<string>();
     for (const name of files) {
       if (!name.endsWith(SIDECAR_SUFFIX)) continue;
@@ -100,7 +121,13 @@ export class FsKeyValueStore extends FsStorageBase implements KeyValueStoreClien
       if (claimed.has(name)) continue;
       const dot = name.lastIndexOf('.');
       const key = dot > 0 ? name.slice(0, dot) : name;
-      if (!RECORD_KEY_PATTERN.test(key) || this.#records.has(key)) {
+      const owner = this.#records.get(key);
+      if (owner) {
+        this.ctx.logger.warn(`Skipping ${join(this.dir, name)}: record "${key}" is in ${owner.fileName} (a write was interrupted)`);
+        (owner.strays ??= []).push(name);
+        continue;
+      }
+      if (!RECORD_KEY_PATTERN.test(key)) {
         this.ctx.logger.warn(`Skipping ${join(this.dir, name)}: no valid key can be read from its name`);
         continue;
       }
@@ -163,6 +190,7 @@ export class FsKeyValueStore extends FsStorageBase implements KeyValueStoreClien
       writeFileAtomicSync(join(this.dir, `${stem}${SIDECAR_SUFFIX}`), sidecar, this.ctx.writeOptions);
     }
     if (previous && previous.fileName !== fileName) removeFileSync(join(this.dir, previous.fileName));
+    for (const stray of previous?.strays ?? []) if (stray !== fileName) removeFileSync(join(this.dir, stray));
     if (!previous) this.#sortedKeys = undefined;
     this.#records.set(key, { contentType, extension, fileName, stem, size, hasSidecar: true });
     this.touch(true);
@@ -172,7 +200,9 @@ export class FsKeyValueStore extends FsStorageBase implements KeyValueStoreClien
     this.assertLive();
     const entry = this.#records.get(key);
     if (!entry) return;
-    // The value file goes first: a sidecar without its value is no record.
+    // Leftovers of interrupted writes go first, then the value file: a sidecar without its value
+    // is no record, but a value file without a sidecar is one.
+    for (const stray of entry.strays ?? []) removeFileSync(join(this.dir, stray));
     removeFileSync(join(this.dir, entry.fileName));
     removeFileSync(join(this.dir, `${entry.stem}${SIDECAR_SUFFIX}`));
     this.#records.delete(key);

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { StorageError } from '@x/core';
@@ -24,17 +24,13 @@ export interface WriteOptions {
   readonly fsync: boolean;
 }
 
-/**
- * Writes `data` to `path` through a temporary file renamed into place, so the file is always
- * either the old or the new content, whatever happens to the process. Synchronous: one small
- * file costs a few tens of microseconds, less than a round trip through the thread pool.
- */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array, options: WriteOptions): void {
+/** Writes `data` to a new temporary file beside `path` and gives its path. */
+function writeTempFileSync(path: string, data: string | Uint8Array, options: WriteOptions): string {
   const temp = tempPathFor(path);
   const fd = openSync(temp, 'w');
   try {
-    let offset = 0;
     const bytes = typeof data === 'string' ? Buffer.from(data) : data;
+    let offset = 0;
     while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
     if (options.fsync) fsyncSync(fd);
   } catch (error) {
@@ -43,12 +39,54 @@ export function writeFileAtomicSync(path: string, data: string | Uint8Array, opt
     throw error;
   }
   closeSync(fd);
+  return temp;
+}
+
+/**
+ * Writes `data` to `path` through a temporary file renamed into place, so the file is always
+ * either the old or the new content, whatever happens to the process. Synchronous: one small
+ * file costs a few tens of microseconds, less than a round trip through the thread pool.
+ */
+export function writeFileAtomicSync(path: string, data: string | Uint8Array, options: WriteOptions): void {
+  const temp = writeTempFileSync(path, data, options);
   try {
     renameSync(temp, path);
   } catch (error) {
     rmSync(temp, { force: true });
     throw error;
   }
+}
+
+/** Thrown by {@link writeNewFileAtomicSync} when the file exists already. */
+export class FileExistsError extends Error {
+  constructor(readonly path: string) {
+    super(`${path} exists already`);
+  }
+}
+
+/**
+ * Like {@link writeFileAtomicSync}, but never replaces an existing file: the temporary file is
+ * hard-linked into place, which fails when another process created the file first (then
+ * {@link FileExistsError} is thrown). On file systems without hard links it falls back to rename.
+ */
+export function writeNewFileAtomicSync(path: string, data: string | Uint8Array, options: WriteOptions): void {
+  const temp = writeTempFileSync(path, data, options);
+  try {
+    linkSync(temp, path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') {
+      rmSync(temp, { force: true });
+      throw new FileExistsError(path);
+    }
+    if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP' || code === 'ENOSYS') {
+      renameSync(temp, path);
+      return;
+    }
+    rmSync(temp, { force: true });
+    throw error;
+  }
+  unlinkSync(temp);
 }
 
 /** The asynchronous form of {@link writeFileAtomicSync}, for large bodies. */
