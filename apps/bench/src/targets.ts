@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileSystemStorageClient } from '@x/fs-client';
 import { MemoryStorageClient } from '@x/memory-client';
+import { cloudTarget } from './cloud-target.js';
 import { crawleeTarget } from './crawlee-target.js';
 import { ourTarget } from './our-target.js';
 import type { BenchTarget } from './target.js';
@@ -40,9 +41,15 @@ export const groups: readonly BenchGroup[] = [
     scale: 1,
     createTargets: () => [
       ourTarget({ key: 'memory', label: 'ours (memory)', storageClient: new MemoryStorageClient(), goals: MEMORY_GOALS }),
-    cloudTarget(),
       crawleeTarget(),
     ],
+  },
+  {
+    key: 'cloud',
+    title: 'Over HTTP on loopback: @x/cloud-client → @x/server (memory-backed) vs Crawlee MemoryStorage (persistStorage: false)',
+    // One HTTP request (or more) per operation: smaller counts keep the run short.
+    scale: 0.1,
+    createTargets: () => [cloudTarget(), crawleeTarget()],
   },
   {
     key: 'fs',

@@ -1,4 +1,4 @@
-import { Request, RequestQueue, type StorageClient } from '@x/core';
+import { Request, RequestQueue, type RequestData, type StorageClient } from '@x/core';
 import { describe, expect } from 'vitest';
 import { MAX_COLLECTED, crawleeRequestId, expectStorageError, type SuiteContext } from './suite-context.js';
 
@@ -480,6 +480,105 @@ export function defineRequestQueueCases(ctx: SuiteContext): void {
         },
         { skip: !strong },
       );
+    });
+
+    describe('raw client contract', () => {
+      const rawQueue = (storageClient: StorageClient) => storageClient.openRequestQueue({ kind: 'name', name: 'raw' });
+      const data = (n: number | string, extra: Partial<RequestData> = {}): RequestData => ({ ...Request.fromUrl(url(n)).toData(), ...extra });
+
+      test('listHead lists pending requests in fetch order without taking them', async (storageClient) => {
+        const client = await rawQueue(storageClient);
+        await client.addRequests([data(1), data(2), data(3)], { forefront: false });
+        await client.addRequests([data('f')], { forefront: true });
+        expect((await client.listHead({ limit: 10 })).map((r) => r.url)).toEqual([url('f'), url(1), url(2), url(3)]);
+        expect((await client.listHead({ limit: 2 })).map((r) => r.url)).toEqual([url('f'), url(1)]);
+        const taken = await client.fetchNextRequest();
+        expect(taken?.url).toBe(url('f'));
+        const second = (await client.fetchNextRequest())!;
+        await client.markRequestAsHandled({ ...second, handledAt: new Date().toISOString() });
+        // In progress and handled requests are not in the head; listing took nothing.
+        expect((await client.listHead({ limit: 10 })).map((r) => r.url)).toEqual([url(2), url(3)]);
+        expect((await client.listHead({ limit: 10 }))[0]).toMatchObject({ id: crawleeRequestId(url(2)), uniqueKey: url(2), userData: {} });
+        expect((await client.fetchNextRequest())?.url).toBe(url(2));
+      });
+
+      test('listRequests pages every request in ascending id order', async (storageClient) => {
+        const client = await rawQueue(storageClient);
+        const all = Array.from({ length: 7 }, (_, i) => data(i));
+        await client.addRequests(all, { forefront: false });
+        const handled = (await client.fetchNextRequest())!;
+        await client.markRequestAsHandled({ ...handled, handledAt: new Date().toISOString() });
+        await client.fetchNextRequest();
+        const ids: string[] = [];
+        let page = await client.listRequests({ limit: 3 });
+        for (let guard = 0; ; guard++) {
+          expect(guard).toBeLessThan(10);
+          expect(page.items.length).toBeLessThanOrEqual(3);
+          ids.push(...page.items.map((r) => r.id));
+          if (page.nextExclusiveStartId === undefined) break;
+          page = await client.listRequests({ limit: 3, exclusiveStartId: page.nextExclusiveStartId });
+        }
+        expect(ids).toEqual(all.map((r) => r.id).sort());
+        const first = await client.listRequests({ limit: 100 });
+        expect(first.nextExclusiveStartId).toBeUndefined();
+        expect(first.items.find((r) => r.id === handled.id)?.handledAt).toBeDefined();
+        const after = await client.listRequests({ limit: 100, exclusiveStartId: ids[4]! });
+        expect(after.items.map((r) => r.id)).toEqual(ids.slice(5));
+      });
+
+      test('updateRequest stores changes, marks handled with handledAt and makes a handled request pending without it', async (storageClient) => {
+        const client = await rawQueue(storageClient);
+        await client.addRequests([data(1), data(2)], { forefront: false });
+        const one = (await client.getRequest(crawleeRequestId(url(1))))!;
+        const changed = await client.updateRequest({ ...one, userData: { v: 2 } }, { forefront: false });
+        expect(changed).toMatchObject({ requestId: one.id, wasAlreadyPresent: true, wasAlreadyHandled: false });
+        expect((await client.getRequest(one.id))?.userData).toEqual({ v: 2 });
+        const handledAt = new Date().toISOString();
+        await client.updateRequest({ ...one, userData: { v: 3 }, handledAt }, { forefront: false });
+        expect(await client.getRequest(one.id)).toMatchObject({ userData: { v: 3 }, handledAt });
+        expect((await client.getMetadata()).handledRequestCount).toBe(1);
+        expect((await client.listHead({ limit: 10 })).map((r) => r.url)).toEqual([url(2)]);
+        const again = await client.updateRequest({ ...one, userData: { v: 4 } }, { forefront: true });
+        expect(again.wasAlreadyHandled).toBe(true);
+        expect((await client.getMetadata()).handledRequestCount).toBe(0);
+        expect((await client.getRequest(one.id))?.handledAt).toBeUndefined();
+        expect((await client.fetchNextRequest())?.url).toBe(url(1));
+      });
+
+      test('updateRequest with forefront moves a pending request first; one in progress stays in progress', async (storageClient) => {
+        const client = await rawQueue(storageClient);
+        await client.addRequests([data(1), data(2), data(3)], { forefront: false });
+        const three = (await client.getRequest(crawleeRequestId(url(3))))!;
+        await client.updateRequest(three, { forefront: true });
+        expect((await client.listHead({ limit: 10 })).map((r) => r.url)).toEqual([url(3), url(1), url(2)]);
+        const taken = (await client.fetchNextRequest())!;
+        expect(taken.url).toBe(url(3));
+        await client.updateRequest({ ...taken, retryCount: 1 }, { forefront: false });
+        expect((await client.getRequest(taken.id))?.retryCount).toBe(1);
+        expect((await client.listHead({ limit: 10 })).map((r) => r.url)).toEqual([url(1), url(2)]);
+        expect(await client.isFinished()).toBe(false);
+        await expectStorageError(client.updateRequest(data('never-added'), { forefront: false }), 'not-found');
+      });
+
+      test('deleteRequest removes a request; an unknown id changes nothing', async (storageClient) => {
+        const client = await rawQueue(storageClient);
+        await client.addRequests([data(1), data(2), data(3)], { forefront: false });
+        await client.deleteRequest(crawleeRequestId(url(2)));
+        await client.deleteRequest('noSuchRequest12');
+        expect(await client.getRequest(crawleeRequestId(url(2)))).toBeUndefined();
+        expect((await client.getMetadata()).totalRequestCount).toBe(2);
+        expect((await client.listRequests({ limit: 10 })).items).toHaveLength(2);
+        const urls: string[] = [];
+        for (let r = await client.fetchNextRequest(); r; r = await client.fetchNextRequest()) {
+          urls.push(r.url);
+          await client.markRequestAsHandled({ ...r, handledAt: new Date().toISOString() });
+        }
+        expect(urls).toEqual([url(1), url(3)]);
+        expect(await client.isFinished()).toBe(true);
+        // Deleting the request again, or a handled one, keeps the counts right.
+        await client.deleteRequest(crawleeRequestId(url(1)));
+        expect(await client.getMetadata()).toMatchObject({ totalRequestCount: 1, handledRequestCount: 1, pendingRequestCount: 0 });
+      });
     });
 
     describe('copies', () => {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   RECORD_KEY_PATTERN,
+  assertRecordKey,
   isJsonContentType,
   isTextContentType,
   notFound,
@@ -177,6 +178,8 @@ export class FsKeyValueStore extends FsStorageBase implements KeyValueStoreClien
 
   async setRecord({ key, body, contentType }: StoredRecord): Promise<void> {
     this.assertLive();
+    // The key names files: one that is no valid key (`../x`) must not reach a path.
+    assertRecordKey(key);
     const previous = this.#records.get(key);
     const extension = extensionOf(contentType);
     const stem = stemOf(key);

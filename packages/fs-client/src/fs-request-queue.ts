@@ -2,6 +2,7 @@ import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   PendingRequestOrder,
+  StorageError,
   lowerBound,
   notFound,
   parseStoredRequest,
@@ -17,7 +18,7 @@ import {
 import { LRUCache } from 'lru-cache';
 import { FsStorageBase, type FolderIdentity, type FsContext } from './fs-storage-base.js';
 import { METADATA_FILE_NAME } from './metadata-file.js';
-import { isTempFileName, listDirSync, removeFileSync, removeTempFilesSync, writeFileAtomicSync } from './safe-files.js';
+import { MAX_FILE_NAME_BYTES, isTempFileName, listDirSync, removeFileSync, removeTempFilesSync, writeFileAtomicSync } from './safe-files.js';
 
 type RequestState = 'pending' | 'in-progress' | 'handled';
 
@@ -77,6 +78,18 @@ function readOrderNoFast(path: string): number | null | undefined {
   if (value === 'null') return null;
   const orderNo = Number(value);
   return value !== '' && Number.isFinite(orderNo) ? orderNo : undefined;
+}
+
+/**
+ * The file name of request `id`. An id that is no plain file name (empty, with a separator or NUL,
+ * starting with a dot, too long) is an `invalid-argument` error: no id leads out of the folder.
+ */
+function requestFileName(id: string): string {
+  const name = `${id}.json`;
+  if (id === '' || id.startsWith('.') || /[/\\\0]/.test(id) || Buffer.byteLength(name) > MAX_FILE_NAME_BYTES) {
+    throw new StorageError('invalid-argument', `Request id ${JSON.stringify(id.slice(0, 80))} cannot be used as a file name`);
+  }
+  return name;
 }
 
 /**
@@ -198,7 +211,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
       uniqueKey: request.uniqueKey,
       url: request.url,
     });
-    writeFileAtomicSync(join(this.dir, `${request.id}.json`), file, this.ctx.writeOptions);
+    writeFileAtomicSync(join(this.dir, requestFileName(request.id)), file, this.ctx.writeOptions);
     this.#cache.set(request.id, json);
   }
 
@@ -252,6 +265,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
 
   async addRequests(requests: readonly RequestData[], { forefront }: PlacementOptions): Promise<AddRequestsResult> {
     this.assertLive();
+    for (const request of requests) requestFileName(request.id); // A bad id means none is added.
     const processedRequests: AddRequestResult[] = [];
     for (const request of requests) {
       const existing = this.#entries.get(request.id);

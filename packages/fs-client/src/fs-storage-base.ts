@@ -179,7 +179,9 @@ export class FsCollection<S extends FsStorageBase> {
     const dir = resolveInside(this.root, folderName, `${KIND_LABEL[this.kind]} ${target.kind === 'name' ? 'name' : 'id'}`);
     const live = this.#live(dir);
     if (live && (target.kind !== 'id' || live.id === target.id)) return live;
-    const identity = live ? undefined : readFolderIdentity(dir, folderName, this.ctx.logger);
+    let identity = live ? undefined : readFolderIdentity(dir, folderName, this.ctx.logger);
+    // A default storage whose metadata was lost (or never written) keeps its default id.
+    if (identity?.needsWrite && target.kind === 'default') identity = { ...identity, id: target.id, name: undefined };
     if (identity && (target.kind !== 'id' || identity.id === target.id)) {
       return this.#loadFolder(dir, identity);
     }

@@ -1,0 +1,17 @@
+/**
+ * `@x/cloud-client`: the storage client of `@x/core` for remote storages over the Apify API v2
+ * (the Apify platform, or an `@x/server`).
+ *
+ * @packageDocumentation
+ */
+
+/** The storage client over HTTP, and its options. */
+export { CloudStorageClient, type CloudStorageClientOptions } from './cloud-storage-client.js';
+/** The signature of a signed record URL (HMAC-SHA256, first 30 hex digits in base 62). */
+export { createHmacSignature } from './signature.js';
+/** Most requests one batch call adds (25). */
+export { BATCH_SIZE } from './cloud-request-queue.js';
+/** Most bytes of one dataset push call (just under 9 MiB), and how items are split to stay under it. */
+export { MAX_PUSH_BYTES, chunkItems } from './cloud-dataset.js';
+/** Request bodies of this many bytes or more are gzip-compressed (1 KiB). */
+export { COMPRESS_MIN_BYTES } from './api-http.js';

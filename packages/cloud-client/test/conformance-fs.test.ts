@@ -1,0 +1,32 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runConformanceSuite } from '@x/conformance';
+import { FileSystemStorageClient } from '@x/fs-client';
+import { startServer, type RunningServer } from '@x/server';
+import { CloudStorageClient } from '../src/index.js';
+import { FAST, TEST_TOKEN } from './helpers.js';
+
+const servers = new WeakMap<CloudStorageClient, { server: RunningServer; dir: string }>();
+
+// Each test gets a fresh server on loopback keeping its storages on disk in a temporary directory.
+runConformanceSuite('cloud → server (fs)', {
+  async createClient() {
+    const dir = await mkdtemp(join(tmpdir(), 'x-cloud-fs-'));
+    const server = await startServer({ storageClient: new FileSystemStorageClient({ storageDir: dir }), token: TEST_TOKEN });
+    const client = new CloudStorageClient({ ...FAST, baseUrl: server.url, token: TEST_TOKEN });
+    servers.set(client, { server, dir });
+    return client;
+  },
+  async destroyClient(client) {
+    (client as CloudStorageClient).close();
+    const entry = servers.get(client as CloudStorageClient);
+    if (!entry) return;
+    await entry.server.close();
+    await rm(entry.dir, { recursive: true, force: true });
+  },
+  reopenClient(client) {
+    const { server } = servers.get(client as CloudStorageClient)!;
+    return new CloudStorageClient({ ...FAST, baseUrl: server.url, token: TEST_TOKEN });
+  },
+});

@@ -1,0 +1,25 @@
+import { runConformanceSuite } from '@x/conformance';
+import { MemoryStorageClient } from '@x/memory-client';
+import { startServer, type RunningServer } from '@x/server';
+import { CloudStorageClient } from '../src/index.js';
+import { FAST, TEST_TOKEN } from './helpers.js';
+
+const servers = new WeakMap<CloudStorageClient, RunningServer>();
+
+// Each test gets a fresh memory-backed server on loopback and a cloud client talking to it.
+runConformanceSuite('cloud → server (memory)', {
+  async createClient() {
+    const server = await startServer({ storageClient: new MemoryStorageClient(), token: TEST_TOKEN });
+    const client = new CloudStorageClient({ ...FAST, baseUrl: server.url, token: TEST_TOKEN });
+    servers.set(client, server);
+    return client;
+  },
+  async destroyClient(client) {
+    (client as CloudStorageClient).close();
+    await servers.get(client as CloudStorageClient)?.close();
+  },
+  reopenClient(client) {
+    const server = servers.get(client as CloudStorageClient)!;
+    return new CloudStorageClient({ ...FAST, baseUrl: server.url, token: TEST_TOKEN });
+  },
+});

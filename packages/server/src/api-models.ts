@@ -1,0 +1,99 @@
+import {
+  StorageError,
+  httpMethodSchema,
+  normalizeUrl,
+  parseRequestUrl,
+  requestIdFromUniqueKey,
+  type DatasetMetadata,
+  type KeyValueStoreMetadata,
+  type RequestData,
+  type RequestQueueMetadata,
+} from '@x/core';
+import { z } from 'zod';
+import { invalidInput } from './http-utils.js';
+
+function common(metadata: DatasetMetadata | KeyValueStoreMetadata | RequestQueueMetadata): Record<string, unknown> {
+  return {
+    id: metadata.id,
+    ...(metadata.name === undefined ? {} : { name: metadata.name }),
+    createdAt: metadata.createdAt.toISOString(),
+    modifiedAt: metadata.modifiedAt.toISOString(),
+    accessedAt: metadata.accessedAt.toISOString(),
+  };
+}
+
+/** A dataset's metadata as the API gives it. */
+export function datasetJson(metadata: DatasetMetadata): Record<string, unknown> {
+  return { ...common(metadata), itemCount: metadata.itemCount, cleanItemCount: metadata.itemCount };
+}
+
+/** A key-value store's metadata as the API gives it. */
+export function keyValueStoreJson(metadata: KeyValueStoreMetadata, urlSigningSecretKey: string | undefined): Record<string, unknown> {
+  return { ...common(metadata), ...(urlSigningSecretKey === undefined ? {} : { urlSigningSecretKey }) };
+}
+
+/** A request queue's metadata as the API gives it. */
+export function requestQueueJson(metadata: RequestQueueMetadata, hadMultipleClients: boolean): Record<string, unknown> {
+  return {
+    ...common(metadata),
+    totalRequestCount: metadata.totalRequestCount,
+    handledRequestCount: metadata.handledRequestCount,
+    pendingRequestCount: metadata.pendingRequestCount,
+    hadMultipleClients,
+  };
+}
+
+const apiRequestSchema = z.object({
+  id: z.string().min(1).nullish(),
+  url: z.string(),
+  uniqueKey: z.string().min(1).nullish(),
+  method: z
+    .string()
+    .transform((method) => method.toUpperCase())
+    .pipe(httpMethodSchema)
+    .nullish(),
+  payload: z.string().nullish(),
+  headers: z.record(z.string(), z.string()).nullish(),
+  userData: z.record(z.string(), z.unknown()).nullish(),
+  retryCount: z.number().int().nonnegative().nullish(),
+  noRetry: z.boolean().nullish(),
+  errorMessages: z.array(z.string()).nullish(),
+  loadedUrl: z.string().nullish(),
+  handledAt: z.union([z.string(), z.date()]).nullish(),
+});
+
+/**
+ * Turns a request of an API body into the stored form: defaults filled in, `uniqueKey` from the
+ * normalized URL when missing, and the id derived from the unique key (as Crawlee does) unless
+ * `id` is given. Throws 400 for anything malformed.
+ */
+export function toRequestData(value: unknown, where = 'request'): RequestData {
+  const parsed = apiRequestSchema.safeParse(value);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0];
+    throw invalidInput(`Invalid ${where}: ${issue?.path.join('.') || 'body'}: ${issue?.message ?? 'invalid'}`);
+  }
+  const r = parsed.data;
+  let uniqueKey: string;
+  try {
+    parseRequestUrl(r.url);
+    uniqueKey = r.uniqueKey ?? normalizeUrl(r.url);
+  } catch (error) {
+    throw invalidInput(`Invalid ${where}: ${StorageError.is(error) ? error.message : 'bad URL'}`);
+  }
+  const handledAt = r.handledAt instanceof Date ? r.handledAt.toISOString() : r.handledAt;
+  return {
+    id: r.id ?? requestIdFromUniqueKey(uniqueKey),
+    url: r.url,
+    uniqueKey,
+    method: r.method ?? 'GET',
+    ...(r.payload == null ? {} : { payload: r.payload }),
+    ...(r.headers == null ? {} : { headers: r.headers }),
+    userData: r.userData ?? {},
+    retryCount: r.retryCount ?? 0,
+    noRetry: r.noRetry ?? false,
+    errorMessages: r.errorMessages ?? [],
+    ...(r.loadedUrl == null ? {} : { loadedUrl: r.loadedUrl }),
+    ...(handledAt == null ? {} : { handledAt }),
+  };
+}

@@ -1,0 +1,14 @@
+/**
+ * `@x/server`: an HTTP server speaking the Apify API v2 storage endpoints over any storage client
+ * of `@x/core`; the peer `@x/cloud-client` is tested against, and a storage service many crawler
+ * processes can share.
+ *
+ * @packageDocumentation
+ */
+
+/** Starts the server; see {@link ServerOptions} and {@link RunningServer}. */
+export { startServer, recordSignature, DEFAULT_MAX_BODY_BYTES, type ServerOptions, type RunningServer } from './start-server.js';
+/** The most requests one batch call takes (25, as the Apify API). */
+export { MAX_BATCH } from './routes.js';
+/** Parses the command line of the `x-storage-server` bin and makes its storage client. */
+export { parseCliArgs, CliUsageError, CLI_USAGE, type CliOptions } from './cli-args.js';

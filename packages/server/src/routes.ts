@@ -1,0 +1,430 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import {
+  assertRecordKey,
+  createStorageId,
+  isJsonContentType,
+  isTextContentType,
+  projectItems,
+  serializeDatasetItems,
+  type StorageKind,
+} from '@x/core';
+import { z } from 'zod';
+import { datasetJson, keyValueStoreJson, requestQueueJson, toRequestData } from './api-models.js';
+import { ApiError, invalidInput, parseJsonBody, readBody, recordNotFound, sendData, sendEmpty, sendJson } from './http-utils.js';
+import { parseQuery, queryBoolean, queryCount, queryList, querySeconds } from './query.js';
+import { ANONYMOUS_CLIENT, type RequestLocks } from './request-locks.js';
+import type { Storages } from './storages.js';
+
+/** What the route handlers share. */
+export interface RouteContext {
+  readonly storages: Storages;
+  readonly locks: RequestLocks;
+  readonly maxBodyBytes: number;
+  readonly urlSigningSecretKey: string | undefined;
+}
+
+/** One API call being answered. */
+export interface Call {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  readonly method: string;
+  /** Path segments after `/v2`, decoded. */
+  readonly segments: readonly string[];
+  readonly query: URLSearchParams;
+}
+
+const COLLECTIONS: Record<string, StorageKind> = {
+  datasets: 'dataset',
+  'key-value-stores': 'keyValueStore',
+  'request-queues': 'requestQueue',
+};
+
+/** Most requests in one batch call. */
+export const MAX_BATCH = 25;
+/** The `limit` the API reports when none was asked for. */
+const NO_LIMIT = 999_999_999_999;
+/** Lock length when a lock call gives none. */
+const DEFAULT_LOCK_SECS = 60;
+
+function methodNotAllowed(call: Call): never {
+  throw new ApiError(405, 'method-not-allowed', `${call.method} is not allowed on this resource`);
+}
+
+function notFoundRoute(): never {
+  throw new ApiError(404, 'page-not-found', 'This API endpoint does not exist');
+}
+
+const listQuery = z.object({ offset: queryCount, limit: queryCount, desc: queryBoolean, unnamed: queryBoolean });
+
+async function metadataJson(ctx: RouteContext, kind: StorageKind, id: string, metadata: unknown): Promise<Record<string, unknown>> {
+  switch (kind) {
+    case 'dataset':
+      return datasetJson(metadata as Parameters<typeof datasetJson>[0]);
+    case 'keyValueStore':
+      return keyValueStoreJson(metadata as Parameters<typeof keyValueStoreJson>[0], ctx.urlSigningSecretKey);
+    default:
+      return requestQueueJson(metadata as Parameters<typeof requestQueueJson>[0], ctx.locks.hadMultipleClients(id));
+  }
+}
+
+/** Answers one API call under `/v2`. */
+export async function route(ctx: RouteContext, call: Call): Promise<void> {
+  const [collection, ref, ...rest] = call.segments;
+  const kind = collection === undefined ? undefined : COLLECTIONS[collection];
+  if (kind === undefined) notFoundRoute();
+  if (ref === undefined) return collectionRoute(ctx, call, kind);
+  if (rest.length === 0) return storageRoute(ctx, call, kind, ref);
+  if (kind === 'dataset') return datasetRoute(ctx, call, ref, rest);
+  if (kind === 'keyValueStore') return keyValueStoreRoute(ctx, call, ref, rest);
+  return requestQueueRoute(ctx, call, ref, rest);
+}
+
+async function collectionRoute(ctx: RouteContext, call: Call, kind: StorageKind): Promise<void> {
+  if (call.method === 'GET') {
+    const { offset = 0, limit = 1000, desc, unnamed } = parseQuery(listQuery, call.query);
+    let all = await ctx.storages.list(kind);
+    if (!unnamed) all = all.filter((m) => m.name !== undefined);
+    all.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+    if (desc) all.reverse();
+    const page = all.slice(offset, offset + limit);
+    const items = await Promise.all(page.map((m) => metadataJson(ctx, kind, m.id, m)));
+    sendData(call.res, 200, { total: all.length, offset, limit, count: items.length, desc, items });
+    return;
+  }
+  if (call.method === 'POST') {
+    const name = call.query.get('name');
+    const handle = name === null || name === '' ? await ctx.storages.create(kind, createStorageId()) : await ctx.storages.getOrCreate(kind, name);
+    const metadata = await handle.getMetadata();
+    sendData(call.res, 201, await metadataJson(ctx, kind, metadata.id, metadata));
+    return;
+  }
+  methodNotAllowed(call);
+}
+
+async function storageRoute(ctx: RouteContext, call: Call, kind: StorageKind, ref: string): Promise<void> {
+  const { id, handle } = await ctx.storages.resolve(kind, ref);
+  if (call.method === 'GET') {
+    const metadata = await handle.getMetadata();
+    sendData(call.res, 200, await metadataJson(ctx, kind, id, metadata));
+    return;
+  }
+  if (call.method === 'DELETE') {
+    await handle.drop();
+    ctx.storages.forget(kind, id);
+    if (kind === 'requestQueue') ctx.locks.forget(id);
+    sendEmpty(call.res);
+    return;
+  }
+  methodNotAllowed(call);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Datasets
+
+const itemsQuery = z.object({
+  offset: queryCount,
+  limit: queryCount,
+  desc: queryBoolean,
+  clean: queryBoolean,
+  skipHidden: queryBoolean,
+  skipEmpty: queryBoolean,
+  fields: queryList,
+  omit: queryList,
+  format: z.enum(['json']).optional(),
+});
+
+async function datasetRoute(ctx: RouteContext, call: Call, ref: string, rest: readonly string[]): Promise<void> {
+  if (rest.length !== 1 || rest[0] !== 'items') notFoundRoute();
+  const { handle } = await ctx.storages.resolve('dataset', ref);
+  if (call.method === 'GET') {
+    const q = parseQuery(itemsQuery, call.query);
+    const offset = q.offset ?? 0;
+    const limit = q.limit ?? Number.MAX_SAFE_INTEGER;
+    const page = await handle.listItems({ offset, limit, desc: q.desc });
+    let items = projectItems(page.items, { clean: q.clean, fields: q.fields, omit: q.omit });
+    if (!q.clean && (q.skipHidden || q.skipEmpty)) {
+      items = items
+        .map((item) => (q.skipHidden ? Object.fromEntries(Object.entries(item).filter(([field]) => !field.startsWith('#'))) : item))
+        .filter((item) => !q.skipEmpty || Object.keys(item).length > 0);
+    }
+    sendJson(call.res, 200, items, {
+      'x-apify-pagination-offset': String(offset),
+      'x-apify-pagination-limit': String(q.limit ?? NO_LIMIT),
+      'x-apify-pagination-count': String(items.length),
+      'x-apify-pagination-total': String(page.total),
+      'x-apify-pagination-desc': String(q.desc),
+    });
+    return;
+  }
+  if (call.method === 'POST') {
+    const body = parseJsonBody(await readBody(call.req, ctx.maxBodyBytes));
+    const jsonItems = serializeDatasetItems(body);
+    if (jsonItems.length > 0) await handle.pushItems(jsonItems);
+    sendEmpty(call.res, 201);
+    return;
+  }
+  methodNotAllowed(call);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key-value stores
+
+const keysQuery = z.object({ exclusiveStartKey: z.string().optional(), prefix: z.string().optional(), limit: queryCount });
+
+async function keyValueStoreRoute(ctx: RouteContext, call: Call, ref: string, rest: readonly string[]): Promise<void> {
+  const [sub, key, ...more] = rest;
+  if (sub === 'keys' && key === undefined) {
+    if (call.method !== 'GET') methodNotAllowed(call);
+    const { handle } = await ctx.storages.resolve('keyValueStore', ref);
+    const q = parseQuery(keysQuery, call.query);
+    const limit = Math.min(Math.max(q.limit ?? 1000, 1), 1000);
+    const page = await handle.listKeys({
+      limit,
+      ...(q.exclusiveStartKey === undefined ? {} : { exclusiveStartKey: q.exclusiveStartKey }),
+      ...(q.prefix === undefined ? {} : { prefix: q.prefix }),
+    });
+    sendData(call.res, 200, {
+      items: page.items.map((item) => ({ key: item.key, size: item.size, contentType: item.contentType })),
+      count: page.items.length,
+      limit,
+      exclusiveStartKey: q.exclusiveStartKey ?? null,
+      isTruncated: page.isTruncated,
+      nextExclusiveStartKey: page.nextExclusiveStartKey ?? null,
+    });
+    return;
+  }
+  if (sub !== 'records' || key === undefined || more.length > 0) notFoundRoute();
+  try {
+    assertRecordKey(key);
+  } catch (error) {
+    throw invalidInput((error as Error).message);
+  }
+  const { handle } = await ctx.storages.resolve('keyValueStore', ref);
+  switch (call.method) {
+    case 'GET':
+    case 'HEAD': {
+      const record = await handle.getRecord(key);
+      if (!record) throw recordNotFound(`Record "${key}" was not found`);
+      const body = typeof record.body === 'string' ? Buffer.from(record.body, 'utf8') : record.body;
+      call.res.writeHead(200, { 'content-type': record.contentType, 'content-length': body.length });
+      call.res.end(call.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    case 'PUT':
+    case 'POST': {
+      const raw = await readBody(call.req, ctx.maxBodyBytes);
+      const contentType = call.req.headers['content-type']?.trim() || 'application/octet-stream';
+      let body: string | Buffer = raw;
+      if (isJsonContentType(contentType) || isTextContentType(contentType)) body = raw.toString('utf8');
+      if (isJsonContentType(contentType)) {
+        try {
+          JSON.parse(body as string);
+        } catch (error) {
+          throw invalidInput(`The body of record "${key}" is not valid JSON, but its content type is JSON: ${(error as Error).message}`);
+        }
+      }
+      await handle.setRecord({ key, body, contentType });
+      sendEmpty(call.res, 201);
+      return;
+    }
+    case 'DELETE':
+      await handle.deleteRecord(key);
+      sendEmpty(call.res);
+      return;
+    default:
+      methodNotAllowed(call);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Request queues
+
+const placementQuery = z.object({ forefront: queryBoolean, clientKey: z.string().optional() }).loose();
+const headQuery = z.object({ limit: queryCount, clientKey: z.string().optional() }).loose();
+const lockQuery = z.object({ lockSecs: querySeconds, limit: queryCount, forefront: queryBoolean, clientKey: z.string().optional() }).loose();
+const listRequestsQuery = z
+  .object({ limit: queryCount, exclusiveStartId: z.string().optional(), cursor: z.string().optional(), filter: queryList, clientKey: z.string().optional() })
+  .loose();
+
+function lockMs(lockSecs: number | undefined): number {
+  const secs = lockSecs ?? DEFAULT_LOCK_SECS;
+  if (!(secs > 0) || secs > 24 * 3600) throw invalidInput('lockSecs must be a number of seconds above 0 and at most 86400');
+  return secs * 1000;
+}
+
+async function requestQueueRoute(ctx: RouteContext, call: Call, ref: string, rest: readonly string[]): Promise<void> {
+  const { id: queueId, handle } = await ctx.storages.resolve('requestQueue', ref);
+  const clientKey = call.query.get('clientKey') ?? undefined;
+  ctx.locks.noteClient(queueId, clientKey);
+  const [sub, requestId, action, ...more] = rest;
+  const { res } = call;
+  const queueModifiedAt = async (): Promise<string> => (await handle.getMetadata()).modifiedAt.toISOString();
+
+  if (sub === 'head' && requestId === undefined && call.method === 'GET') {
+    const q = parseQuery(headQuery, call.query);
+    const limit = q.limit ?? 100;
+    const items = await ctx.locks.run(queueId, handle, () => handle.listHead({ limit }));
+    sendData(res, 200, { limit, queueModifiedAt: await queueModifiedAt(), hadMultipleClients: ctx.locks.hadMultipleClients(queueId), items });
+    return;
+  }
+  if (sub === 'head' && requestId === 'lock' && action === undefined) {
+    if (call.method !== 'POST') methodNotAllowed(call);
+    const q = parseQuery(lockQuery, call.query);
+    const limit = Math.min(q.limit ?? 25, 1000);
+    const ms = lockMs(q.lockSecs);
+    const { locked, hasLocks } = await ctx.locks.run(queueId, handle, async (locks) => {
+      const taken = await locks.lockHead(clientKey ?? ANONYMOUS_CLIENT, limit, ms);
+      return { locked: taken, hasLocks: locks.hasLocks() };
+    });
+    sendData(res, 201, {
+      limit,
+      lockSecs: ms / 1000,
+      queueModifiedAt: await queueModifiedAt(),
+      hadMultipleClients: ctx.locks.hadMultipleClients(queueId),
+      queueHasLockedRequests: hasLocks,
+      clientKey: clientKey ?? null,
+      items: locked.map(({ request, lockExpiresAt }) => ({ ...request, lockExpiresAt: lockExpiresAt.toISOString() })),
+    });
+    return;
+  }
+  if (sub !== 'requests') notFoundRoute();
+
+  if (requestId === undefined) {
+    if (call.method === 'POST') {
+      const { forefront } = parseQuery(placementQuery, call.query);
+      const request = toRequestData(parseJsonBody(await readBody(call.req, ctx.maxBodyBytes)));
+      const { processedRequests } = await handle.addRequests([request], { forefront });
+      const result = processedRequests[0];
+      if (!result) throw new ApiError(500, 'internal-server-error', 'The request was not added');
+      sendData(res, result.wasAlreadyPresent ? 200 : 201, result);
+      return;
+    }
+    if (call.method === 'GET') {
+      const q = parseQuery(listRequestsQuery, call.query);
+      const limit = Math.min(q.limit ?? 100, 10_000);
+      const startId = q.cursor ?? q.exclusiveStartId;
+      const filter = q.filter;
+      const collected: Record<string, unknown>[] = [];
+      let after = startId;
+      let more = true;
+      // A filter can drop items of a page, so read on until the page is full or the queue ends.
+      while (collected.length < limit && more) {
+        const page = await handle.listRequests({ limit: limit - collected.length, ...(after === undefined ? {} : { exclusiveStartId: after }) });
+        for (const request of page.items) {
+          const lock = ctx.locks.lockOf(queueId, request.id);
+          if (filter) {
+            const locked = lock !== undefined;
+            const keep = (filter.includes('locked') && locked) || (filter.includes('pending') && request.handledAt === undefined && !locked);
+            if (!keep) continue;
+          }
+          collected.push(lock ? { ...request, lockExpiresAt: new Date(lock.expiresAt).toISOString() } : { ...request });
+        }
+        after = page.nextExclusiveStartId;
+        more = after !== undefined;
+      }
+      const last = collected.at(-1);
+      sendData(res, 200, {
+        items: collected,
+        count: collected.length,
+        limit,
+        exclusiveStartId: startId ?? null,
+        ...(more && last ? { nextCursor: String(last['id']) } : {}),
+      });
+      return;
+    }
+    methodNotAllowed(call);
+  }
+
+  if (requestId === 'batch' && action === undefined) {
+    const body = parseJsonBody(await readBody(call.req, ctx.maxBodyBytes));
+    if (!Array.isArray(body)) throw invalidInput('The body must be a JSON array of requests');
+    if (body.length > MAX_BATCH) throw invalidInput(`A batch holds at most ${MAX_BATCH} requests, got ${body.length}`);
+    if (call.method === 'POST') {
+      const { forefront } = parseQuery(placementQuery, call.query);
+      const requests = body.map((value, index) => toRequestData(value, `request at index ${index}`));
+      const result = await handle.addRequests(requests, { forefront });
+      sendData(res, 201, result);
+      return;
+    }
+    if (call.method === 'DELETE') {
+      const processedRequests: { id: string; uniqueKey: string }[] = [];
+      const unprocessedRequests: unknown[] = [];
+      await ctx.locks.run(queueId, handle, async (locks) => {
+        for (const value of body) {
+          const ref = value as { id?: unknown; uniqueKey?: unknown };
+          let id = typeof ref?.id === 'string' ? ref.id : undefined;
+          if (id === undefined && typeof ref?.uniqueKey === 'string') id = toRequestData({ url: 'https://x.invalid', uniqueKey: ref.uniqueKey }).id;
+          if (id === undefined) {
+            unprocessedRequests.push(value);
+            continue;
+          }
+          const stored = await handle.getRequest(id);
+          await handle.deleteRequest(id);
+          locks.drop(id);
+          processedRequests.push({ id, uniqueKey: stored?.uniqueKey ?? String(ref.uniqueKey ?? '') });
+        }
+      });
+      sendData(res, 200, { processedRequests, unprocessedRequests });
+      return;
+    }
+    methodNotAllowed(call);
+  }
+
+  if (requestId === 'unlock' && action === undefined) {
+    if (call.method !== 'POST') methodNotAllowed(call);
+    const unlockedCount = await ctx.locks.run(queueId, handle, (locks) => locks.unlockAll(clientKey ?? ANONYMOUS_CLIENT));
+    sendData(res, 200, { unlockedCount });
+    return;
+  }
+
+  if (more.length > 0) notFoundRoute();
+
+  if (action === 'lock') {
+    const q = parseQuery(lockQuery, call.query);
+    if (call.method === 'PUT') {
+      const ms = lockMs(q.lockSecs);
+      const lockExpiresAt = await ctx.locks.run(queueId, handle, (locks) => locks.prolong(requestId, clientKey ?? ANONYMOUS_CLIENT, ms, q.forefront));
+      sendData(res, 200, { lockExpiresAt: lockExpiresAt.toISOString() });
+      return;
+    }
+    if (call.method === 'DELETE') {
+      await ctx.locks.run(queueId, handle, (locks) => locks.unlock(requestId, clientKey ?? ANONYMOUS_CLIENT, q.forefront));
+      sendEmpty(res);
+      return;
+    }
+    methodNotAllowed(call);
+  }
+  if (action !== undefined) notFoundRoute();
+
+  switch (call.method) {
+    case 'GET': {
+      const request = await handle.getRequest(requestId);
+      if (!request) throw recordNotFound(`Request "${requestId}" was not found`);
+      sendData(res, 200, request);
+      return;
+    }
+    case 'PUT': {
+      const { forefront } = parseQuery(placementQuery, call.query);
+      const body = parseJsonBody(await readBody(call.req, ctx.maxBodyBytes));
+      const request = toRequestData(body && typeof body === 'object' ? { ...(body as object), id: requestId } : body);
+      const result = await ctx.locks.run(queueId, handle, async (locks) => {
+        locks.assertNotLockedByOther(requestId, clientKey);
+        const updated = await handle.updateRequest(request, { forefront });
+        if (request.handledAt !== undefined) locks.drop(requestId);
+        return updated;
+      });
+      sendData(res, 200, result);
+      return;
+    }
+    case 'DELETE':
+      await ctx.locks.run(queueId, handle, async (locks) => {
+        locks.assertNotLockedByOther(requestId, clientKey);
+        await handle.deleteRequest(requestId);
+        locks.drop(requestId);
+      });
+      sendEmpty(res);
+      return;
+    default:
+      methodNotAllowed(call);
+  }
+}

@@ -1,0 +1,169 @@
+import { request as httpRequest } from 'node:http';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { MemoryStorageClient } from '@x/memory-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startServer, type RunningServer } from '../src/index.js';
+
+const TOKEN = 'errors-token-5678';
+const LIMIT = 64 * 1024;
+let server: RunningServer;
+const auth = { authorization: `Bearer ${TOKEN}` };
+
+beforeAll(async () => {
+  server = await startServer({ storageClient: new MemoryStorageClient(), token: TOKEN, maxBodyBytes: LIMIT });
+});
+
+afterAll(async () => {
+  await server.close();
+});
+
+async function call(method: string, path: string, init: { body?: Buffer | string; headers?: Record<string, string> } = {}): Promise<{ status: number; json: any; headers: Headers }> {
+  const response = await fetch(`${server.url}${path}`, { method, headers: { ...auth, ...init.headers }, ...(init.body === undefined ? {} : { body: init.body }) });
+  const text = await response.text();
+  let json: unknown;
+  try {
+    json = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    json = text;
+  }
+  return { status: response.status, json, headers: response.headers };
+}
+
+/** A request with the path sent exactly as given (fetch would resolve dot segments). */
+function rawRequest(method: string, path: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const url = new URL(server.url);
+    const req = httpRequest({ host: url.hostname, port: url.port, method, path, headers: auth }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('@x/server errors', () => {
+  it('answers 401 token-not-valid without the right token; the token works as header or query', async () => {
+    for (const headers of [{ authorization: '' }, { authorization: 'Bearer wrong' }, { authorization: `Basic ${TOKEN}` }]) {
+      const answer = await call('GET', '/v2/datasets', { headers });
+      expect(answer.status).toBe(401);
+      expect(answer.json).toEqual({ error: { type: 'token-not-valid', message: expect.any(String) } });
+    }
+    const viaQuery = await fetch(`${server.url}/v2/datasets?token=${TOKEN}`);
+    expect(viaQuery.status).toBe(200);
+    expect((await call('GET', '/v2/datasets')).status).toBe(200);
+  });
+
+  it('answers 413 request-too-large for a body over the limit, declared or decoded', async () => {
+    const big = await call('POST', '/v2/datasets/default/items', {
+      body: JSON.stringify([{ blob: 'x'.repeat(LIMIT) }]),
+      headers: { 'content-type': 'application/json' },
+    });
+    expect(big.status).toBe(413);
+    expect(big.json.error.type).toBe('request-too-large');
+    // A small gzip body that inflates past the limit (a "zip bomb") is refused too.
+    const bomb = gzipSync(Buffer.from(JSON.stringify([{ blob: ' '.repeat(LIMIT * 4) }])));
+    expect(bomb.length).toBeLessThan(LIMIT);
+    const inflated = await call('POST', '/v2/datasets/default/items', { body: bomb, headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+    expect(inflated.status).toBe(413);
+    expect(inflated.json.error.type).toBe('request-too-large');
+    expect((await call('GET', '/v2/datasets/default')).json.data.itemCount).toBe(0);
+  });
+
+  it('answers 400 invalid-input for bad keys, names, items, JSON and parameters', async () => {
+    const cases: [string, string, { body?: string; headers?: Record<string, string> }?][] = [
+      ['PUT', '/v2/key-value-stores/default/records/a%20b', { body: 'x', headers: { 'content-type': 'text/plain' } }],
+      ['GET', `/v2/key-value-stores/default/records/${'k'.repeat(257)}`],
+      ['POST', '/v2/datasets?name=bad_name'],
+      ['POST', '/v2/request-queues?name=-x'],
+      ['GET', '/v2/datasets/~bad_name'],
+      ['POST', '/v2/datasets/default/items', { body: '[1, 2]', headers: { 'content-type': 'application/json' } }],
+      ['POST', '/v2/datasets/default/items', { body: '{"a":', headers: { 'content-type': 'application/json' } }],
+      ['PUT', '/v2/key-value-stores/default/records/k', { body: '{not json', headers: { 'content-type': 'application/json' } }],
+      ['GET', '/v2/datasets/default/items?limit=-1'],
+      ['GET', '/v2/datasets/default/items?desc=maybe'],
+      ['POST', '/v2/request-queues/default/requests', { body: '{"url":"ftp://x"}', headers: { 'content-type': 'application/json' } }],
+      ['POST', '/v2/request-queues/default/requests/batch', { body: JSON.stringify(Array.from({ length: 26 }, (_, i) => ({ url: `https://e.com/${i}` }))) }],
+      ['POST', '/v2/request-queues/default/head/lock?lockSecs=0'],
+    ];
+    for (const [method, path, init] of cases) {
+      const answer = await call(method, path, init);
+      expect({ path, status: answer.status }).toEqual({ path, status: 400 });
+      expect(answer.json.error.type).toBe('invalid-input');
+      expect(answer.json.error.message.length).toBeGreaterThan(0);
+    }
+    expect((await call('GET', '/v2/datasets/default')).json.data.itemCount).toBe(0);
+    expect((await call('GET', '/v2/key-value-stores/default/keys')).json.data.items).toEqual([]);
+  });
+
+  it('answers 404 record-not-found for missing storages, records and requests', async () => {
+    for (const path of ['/v2/datasets/noSuchDataset0001', '/v2/datasets/~missing-name/items', '/v2/key-value-stores/default/records/missing', '/v2/request-queues/default/requests/noSuchRequest01', '/v2/key-value-stores/noSuchStore0001/keys']) {
+      const answer = await call('GET', path);
+      expect({ path, status: answer.status }).toEqual({ path, status: 404 });
+      expect(answer.json.error.type).toBe('record-not-found');
+    }
+    expect((await call('HEAD', '/v2/key-value-stores/default/records/missing')).status).toBe(404);
+    expect((await call('GET', '/v2/no-such-collection')).status).toBe(404);
+  });
+
+  it('decodes gzip, deflate and br request bodies', async () => {
+    const encoders = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync };
+    for (const [encoding, encode] of Object.entries(encoders)) {
+      const body = encode(Buffer.from(JSON.stringify([{ encoding }, { encoding, n: 2 }])));
+      const answer = await call('POST', '/v2/datasets/~compressed/items'.replace('~compressed', 'default'), { body, headers: { 'content-type': 'application/json', 'content-encoding': encoding } });
+      expect(answer.status).toBe(201);
+      const record = await call('PUT', `/v2/key-value-stores/default/records/${encoding}`, { body: encode(Buffer.from(`text ${encoding}`)), headers: { 'content-type': 'text/plain', 'content-encoding': encoding } });
+      expect(record.status).toBe(201);
+      const read = await fetch(`${server.url}/v2/key-value-stores/default/records/${encoding}`, { headers: auth });
+      expect(await read.text()).toBe(`text ${encoding}`);
+      expect(read.headers.get('content-type')).toBe('text/plain');
+    }
+    const items = await call('GET', '/v2/datasets/default/items');
+    expect(items.json.map((item: { encoding: string }) => item.encoding)).toEqual(['gzip', 'gzip', 'deflate', 'deflate', 'br', 'br']);
+    expect(items.headers.get('x-apify-pagination-total')).toBe('6');
+    const broken = await call('POST', '/v2/datasets/default/items', { body: 'not gzip at all', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+    expect(broken.status).toBe(400);
+    const unknown = await call('POST', '/v2/datasets/default/items', { body: '[]', headers: { 'content-encoding': 'zstd-ish' } });
+    expect(unknown.status).toBe(415);
+  });
+
+  it('never serves a path outside its storage: dot segments and encoded separators are refused', async () => {
+    await call('PUT', '/v2/key-value-stores/default/records/secret', { body: 'inside', headers: { 'content-type': 'text/plain' } });
+    const paths = [
+      '/v2/key-value-stores/default/records/..',
+      '/v2/key-value-stores/default/records/.',
+      '/v2/key-value-stores/default/records/..%2F..%2Fpackage.json',
+      '/v2/key-value-stores/default/records/%2e%2e',
+      '/v2/key-value-stores/..%2Fdefault/records/secret',
+      '/v2/key-value-stores/../records/secret',
+      '/v2/key-value-stores/default/records/../../../../etc/passwd',
+      '/v2/datasets/..%5C..%5Cetc/items',
+      '/v2/datasets/%00/items',
+    ];
+    for (const path of paths) {
+      const answer = await rawRequest('GET', path);
+      expect({ path, status: answer.status }).toEqual({ path, status: expect.toSatisfy((s: number) => s === 400 || s === 404) });
+      expect(answer.body).not.toContain('inside');
+      expect(answer.body).not.toContain('root:');
+    }
+  });
+
+  it('signed record URLs read without the token when the server has a signing key', async () => {
+    const { recordSignature } = await import('../src/index.js');
+    const signing = await startServer({ storageClient: new MemoryStorageClient(), token: TOKEN, urlSigningSecretKey: 'signing-secret' });
+    try {
+      await fetch(`${signing.url}/v2/key-value-stores/default/records/pic`, { method: 'PUT', headers: { ...auth, 'content-type': 'image/png' }, body: Buffer.from([1, 2, 3]) });
+      const store = (await (await fetch(`${signing.url}/v2/key-value-stores/default`, { headers: auth })).json()) as { data: { urlSigningSecretKey?: string } };
+      expect(store.data.urlSigningSecretKey).toBe('signing-secret');
+      const signed = await fetch(`${signing.url}/v2/key-value-stores/default/records/pic?signature=${recordSignature('signing-secret', 'pic')}`);
+      expect(signed.status).toBe(200);
+      expect(signed.headers.get('content-type')).toBe('image/png');
+      expect([...Buffer.from(await signed.arrayBuffer())]).toEqual([1, 2, 3]);
+      expect((await fetch(`${signing.url}/v2/key-value-stores/default/records/pic?signature=wrong`)).status).toBe(401);
+      expect((await fetch(`${signing.url}/v2/key-value-stores/default/records/other?signature=${recordSignature('signing-secret', 'pic')}`)).status).toBe(401);
+    } finally {
+      await signing.close();
+    }
+  });
+});
