@@ -1,4 +1,5 @@
 import {
+  createRecordSignature,
   isJsonContentType,
   isTextContentType,
   keyValueStoreMetadataSchema,
@@ -10,7 +11,6 @@ import {
   type StoredRecord,
 } from '@x/core';
 import { segment, type ApiHttp } from './api-http.js';
-import { createHmacSignature } from './signature.js';
 
 interface KeysData {
   readonly items: { readonly key: string; readonly size: number; readonly contentType?: string }[];
@@ -90,7 +90,7 @@ export class CloudKeyValueStore implements KeyValueStoreClient {
   /** The record's API URL; signed when the store has a `urlSigningSecretKey`, so it reads without a token. */
   async getPublicUrl(key: string): Promise<string> {
     const url = new URL(`${this.#http.baseUrl}/v2/${this.#recordPath(key)}`);
-    if (this.#urlSigningSecretKey !== undefined) url.searchParams.set('signature', createHmacSignature(this.#urlSigningSecretKey, key));
+    if (this.#urlSigningSecretKey !== undefined) url.searchParams.set('signature', createRecordSignature(this.#urlSigningSecretKey, key));
     return url.toString();
   }
 

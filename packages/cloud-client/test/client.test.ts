@@ -12,7 +12,8 @@ import {
 import { MemoryStorageClient } from '@x/memory-client';
 import { startServer } from '@x/server';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CloudStorageClient, MAX_PUSH_BYTES, chunkItems, createHmacSignature } from '../src/index.js';
+import { createRecordSignature } from '@x/core';
+import { CloudStorageClient, MAX_PUSH_BYTES, chunkItems } from '../src/index.js';
 import { startFaultProxy } from './fault-proxy.js';
 import { FAST, TEST_TOKEN, startPair } from './helpers.js';
 
@@ -175,7 +176,7 @@ describe('CloudStorageClient', () => {
     const store = await KeyValueStore.open({ name: 'public', storageClient: client });
     await store.setValue('report.json', { ok: true });
     const url = new URL(await store.getPublicUrl('report.json'));
-    expect(url.searchParams.get('signature')).toBe(createHmacSignature('sign-me', 'report.json'));
+    expect(url.searchParams.get('signature')).toBe(createRecordSignature('sign-me', 'report.json'));
     expect(url.searchParams.get('signature')).toMatch(/^[0-9a-zA-Z]{15,21}$/);
     const response = await fetch(url);
     expect(response.status).toBe(200);
@@ -192,7 +193,7 @@ describe('CloudStorageClient', () => {
     const hex = createHmac('sha256', 'secret').update('key').digest('hex').slice(0, 30);
     let n = 0n;
     const alphabet = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
-    for (const ch of createHmacSignature('secret', 'key')) n = n * 62n + BigInt(alphabet.indexOf(ch));
+    for (const ch of createRecordSignature('secret', 'key')) n = n * 62n + BigInt(alphabet.indexOf(ch));
     expect(n).toBe(BigInt(`0x${hex}`));
   });
 

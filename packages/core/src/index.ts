@@ -75,3 +75,4 @@ export { createStorageId } from './storage-ids.js';
 export { PendingRequestOrder, type OrderedEntry } from './pending-request-order.js';
 export { lowerBound, pageOfSortedKeys } from './key-pages.js';
 export { purgeDefaultStorages, type PurgeOptions } from './purge.js';
+export { createRecordSignature } from './record-signature.js';

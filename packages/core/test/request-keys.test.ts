@@ -1,17 +1,10 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { REQUEST_ID_LENGTH, StorageError, normalizeUrl, parseRequestUrl, requestIdFromUniqueKey } from '../src/index.js';
+import { expectStorageError } from './expect-storage-error.js';
+import { REQUEST_ID_LENGTH, type StorageError, normalizeUrl, parseRequestUrl, requestIdFromUniqueKey } from '../src/index.js';
 
 function expectInvalidUrl(fn: () => unknown): StorageError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown, 'expected a StorageError to be thrown').toBeInstanceOf(StorageError);
-  expect((thrown as StorageError).code).toBe('invalid-url');
-  return thrown as StorageError;
+  return expectStorageError(fn, 'invalid-url');
 }
 
 describe('normalizeUrl', () => {

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
+import { expectStorageError } from './expect-storage-error.js';
 import {
   Request,
   StorageError,
@@ -11,17 +12,6 @@ import {
   type StorageErrorCode,
 } from '../src/index.js';
 
-function expectStorageError(fn: () => unknown, code: StorageErrorCode): StorageError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown, 'expected a StorageError to be thrown').toBeInstanceOf(StorageError);
-  expect((thrown as StorageError).code).toBe(code);
-  return thrown as StorageError;
-}
 
 const payloadHash = (payload: string): string =>
   createHash('sha256').update(payload).digest('base64').replace(/[+/=]/g, '').slice(0, 8);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectStorageError } from './expect-storage-error.js';
 import {
   BINARY_CONTENT_TYPE,
   JSON_CONTENT_TYPE,
@@ -12,17 +13,6 @@ import {
   type StorageErrorCode,
 } from '../src/index.js';
 
-function expectStorageError(fn: () => unknown, code: StorageErrorCode): StorageError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown, 'expected a StorageError to be thrown').toBeInstanceOf(StorageError);
-  expect((thrown as StorageError).code).toBe(code);
-  return thrown as StorageError;
-}
 
 describe('content type constants', () => {
   it('are the ones DESIGN.md names', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectStorageError } from './expect-storage-error.js';
 import {
   MAX_ITEM_BYTES,
   RECORD_KEY_PATTERN,
@@ -10,20 +11,6 @@ import {
   serializeDatasetItems,
   type StorageErrorCode,
 } from '../src/index.js';
-
-/** Runs `fn`, expects a StorageError with `code`, and returns it for further checks. */
-function expectStorageError(fn: () => unknown, code: StorageErrorCode): StorageError {
-  let thrown: unknown;
-  try {
-    fn();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown, 'expected a StorageError to be thrown').toBeInstanceOf(StorageError);
-  const error = thrown as StorageError;
-  expect(error.code).toBe(code);
-  return error;
-}
 
 describe('assertRecordKey', () => {
   it('accepts letters, digits and each allowed special character', () => {

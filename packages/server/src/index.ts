@@ -7,7 +7,7 @@
  */
 
 /** Starts the server; see {@link ServerOptions} and {@link RunningServer}. */
-export { startServer, recordSignature, DEFAULT_MAX_BODY_BYTES, type ServerOptions, type RunningServer } from './start-server.js';
+export { startServer, DEFAULT_MAX_BODY_BYTES, type ServerOptions, type RunningServer } from './start-server.js';
 /** The most requests one batch call takes (25, as the Apify API). */
 export { MAX_BATCH } from './routes.js';
 /** Parses the command line of the `x-storage-server` bin and makes its storage client. */

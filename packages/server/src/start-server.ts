@@ -1,7 +1,7 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { StorageClient } from '@x/core';
+import { createRecordSignature, type StorageClient } from '@x/core';
 import { ApiError, invalidInput, sendError, toApiError } from './http-utils.js';
 import { RequestLocks } from './request-locks.js';
 import { route, type Call, type RouteContext } from './routes.js';
@@ -42,20 +42,6 @@ export interface RunningServer {
 
 /** The default largest request body: 10 MiB (a 9 MiB dataset item fits with room to spare). */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
-
-const BASE62 = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
-
-/** The signature of a record URL: HMAC-SHA256 of the key, first 30 hex digits written in base 62. */
-export function recordSignature(secretKey: string, key: string): string {
-  let n = BigInt(`0x${createHmac('sha256', secretKey).update(key).digest('hex').slice(0, 30)}`);
-  if (n === 0n) return '0';
-  let out = '';
-  while (n > 0n) {
-    out = BASE62[Number(n % 62n)]! + out;
-    n /= 62n;
-  }
-  return out;
-}
 
 function safeEqual(a: string, b: string): boolean {
   const left = Buffer.from(a);
@@ -109,7 +95,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     const [collection, , sub, key] = segments;
     if (urlSigningSecretKey !== undefined && signature !== null && (method === 'GET' || method === 'HEAD')) {
       if (collection === 'key-value-stores' && sub === 'records' && key !== undefined && segments.length === 4) {
-        return safeEqual(signature, recordSignature(urlSigningSecretKey, key));
+        return safeEqual(signature, createRecordSignature(urlSigningSecretKey, key));
       }
     }
     return false;

@@ -150,7 +150,7 @@ describe('@x/server errors', () => {
   });
 
   it('signed record URLs read without the token when the server has a signing key', async () => {
-    const { recordSignature } = await import('../src/index.js');
+    const { createRecordSignature: recordSignature } = await import('@x/core');
     const signing = await startServer({ storageClient: new MemoryStorageClient(), token: TOKEN, urlSigningSecretKey: 'signing-secret' });
     try {
       await fetch(`${signing.url}/v2/key-value-stores/default/records/pic`, { method: 'PUT', headers: { ...auth, 'content-type': 'image/png' }, body: Buffer.from([1, 2, 3]) });

@@ -4,9 +4,10 @@ const BASE62 = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
 /**
  * The signature of a record URL, as the Apify platform makes it: HMAC-SHA256(secretKey, message)
- * in hex, its first 30 hex digits read as one number and written in base 62 (`0-9a-zA-Z`).
+ * in hex, its first 30 hex digits read as one number and written in base 62 (`0-9a-zA-Z`). The
+ * message is the record key. Clients sign URLs with it and servers check them.
  */
-export function createHmacSignature(secretKey: string, message: string): string {
+export function createRecordSignature(secretKey: string, message: string): string {
   let n = BigInt(`0x${createHmac('sha256', secretKey).update(message).digest('hex').slice(0, 30)}`);
   if (n === 0n) return '0';
   let out = '';
