@@ -76,3 +76,4 @@ export { PendingRequestOrder, type OrderedEntry } from './pending-request-order.
 export { lowerBound, pageOfSortedKeys } from './key-pages.js';
 export { purgeDefaultStorages, type PurgeOptions } from './purge.js';
 export { createRecordSignature } from './record-signature.js';
+export { CollectionStorageClient, type StorageCollection, type StorageCollections } from './collection-storage-client.js';

@@ -1,19 +1,9 @@
 import { join, resolve } from 'node:path';
-import type {
-  DatasetClient,
-  DatasetMetadata,
-  KeyValueStoreClient,
-  KeyValueStoreMetadata,
-  RequestQueueClient,
-  RequestQueueMetadata,
-  StorageClient,
-  StorageClientCapabilities,
-  StorageTarget,
-} from '@x/core';
+import { CollectionStorageClient, type StorageClientCapabilities } from '@x/core';
 import { FsDataset } from './fs-dataset.js';
 import { FsKeyValueStore } from './fs-key-value-store.js';
 import { FsRequestQueue } from './fs-request-queue.js';
-import { FsCollection, type FsContext } from './fs-storage-base.js';
+import { FsCollection, type FsContext, type FsStorageBase } from './fs-storage-base.js';
 import type { WarningLogger } from './metadata-file.js';
 
 /** Options of {@link FileSystemStorageClient}. */
@@ -49,60 +39,26 @@ const consoleLogger: WarningLogger = { warn: (message) => console.warn(`[@x/fs-c
  * const dataset = await Dataset.open({ storageClient: new FileSystemStorageClient({ storageDir: './storage' }) });
  * ```
  */
-export class FileSystemStorageClient implements StorageClient {
+export class FileSystemStorageClient extends CollectionStorageClient {
   readonly name = 'fs';
   readonly capabilities: StorageClientCapabilities = { strongQueueConsistency: true, persistent: true };
   /** The absolute path of the storage folder. */
   readonly storageDir: string;
-  readonly #datasets: FsCollection<FsDataset>;
-  readonly #keyValueStores: FsCollection<FsKeyValueStore>;
-  readonly #requestQueues: FsCollection<FsRequestQueue>;
+  readonly #collections: readonly FsCollection<FsStorageBase>[];
 
   constructor(options: FileSystemStorageClientOptions = {}) {
-    this.storageDir = resolve(options.storageDir ?? defaultStorageDir());
+    const storageDir = resolve(options.storageDir ?? defaultStorageDir());
     const ctx: FsContext = { logger: options.logger ?? consoleLogger, writeOptions: { fsync: options.fsync ?? false } };
-    this.#datasets = new FsCollection(join(this.storageDir, 'datasets'), 'dataset', ctx, (dir, id) => new FsDataset(dir, id, ctx));
-    this.#keyValueStores = new FsCollection(
-      join(this.storageDir, 'key_value_stores'),
-      'keyValueStore',
-      ctx,
-      (dir, id) => new FsKeyValueStore(dir, id, ctx),
-    );
-    this.#requestQueues = new FsCollection(
-      join(this.storageDir, 'request_queues'),
-      'requestQueue',
-      ctx,
-      (dir, id) => new FsRequestQueue(dir, id, ctx),
-    );
-  }
-
-  async openDataset(target: StorageTarget): Promise<DatasetClient> {
-    return this.#datasets.open(target);
-  }
-
-  async openKeyValueStore(target: StorageTarget): Promise<KeyValueStoreClient> {
-    return this.#keyValueStores.open(target);
-  }
-
-  async openRequestQueue(target: StorageTarget): Promise<RequestQueueClient> {
-    return this.#requestQueues.open(target);
-  }
-
-  async listDatasets(): Promise<DatasetMetadata[]> {
-    return Promise.all(this.#datasets.all().map((d) => d.getMetadata()));
-  }
-
-  async listKeyValueStores(): Promise<KeyValueStoreMetadata[]> {
-    return Promise.all(this.#keyValueStores.all().map((s) => s.getMetadata()));
-  }
-
-  async listRequestQueues(): Promise<RequestQueueMetadata[]> {
-    return Promise.all(this.#requestQueues.all().map((q) => q.getMetadata()));
+    const datasets = new FsCollection(join(storageDir, 'datasets'), 'dataset', ctx, (dir, id) => new FsDataset(dir, id, ctx));
+    const keyValueStores = new FsCollection(join(storageDir, 'key_value_stores'), 'keyValueStore', ctx, (dir, id) => new FsKeyValueStore(dir, id, ctx));
+    const requestQueues = new FsCollection(join(storageDir, 'request_queues'), 'requestQueue', ctx, (dir, id) => new FsRequestQueue(dir, id, ctx));
+    super({ datasets, keyValueStores, requestQueues });
+    this.storageDir = storageDir;
+    this.#collections = [datasets, keyValueStores, requestQueues];
   }
 
   /** Writes every pending metadata change now (it is otherwise written shortly after, and at exit). */
   flush(): void {
-    const opened = [...this.#datasets.opened(), ...this.#keyValueStores.opened(), ...this.#requestQueues.opened()];
-    for (const storage of opened) storage.flushMetadata();
+    for (const collection of this.#collections) for (const storage of collection.opened()) storage.flushMetadata();
   }
 }

@@ -1,14 +1,4 @@
-import type {
-  DatasetClient,
-  DatasetMetadata,
-  KeyValueStoreClient,
-  KeyValueStoreMetadata,
-  RequestQueueClient,
-  RequestQueueMetadata,
-  StorageClient,
-  StorageClientCapabilities,
-  StorageTarget,
-} from '@x/core';
+import { CollectionStorageClient, type StorageClientCapabilities } from '@x/core';
 import { MemoryCollection } from './memory-collection.js';
 import { MemoryDataset } from './memory-dataset.js';
 import { MemoryKeyValueStore } from './memory-key-value-store.js';
@@ -22,43 +12,20 @@ import { MemoryRequestQueue } from './memory-request-queue.js';
  * const kvs = await KeyValueStore.open({ name: 'my-kvs', storageClient: new MemoryStorageClient() });
  * ```
  */
-export class MemoryStorageClient implements StorageClient {
+export class MemoryStorageClient extends CollectionStorageClient {
   readonly name = 'memory';
   readonly capabilities: StorageClientCapabilities = { strongQueueConsistency: true, persistent: false };
-  readonly #datasets: MemoryCollection<MemoryDataset> = new MemoryCollection(
-    'dataset',
-    (id, name) => new MemoryDataset(this.#datasets, id, name),
-  );
-  readonly #keyValueStores: MemoryCollection<MemoryKeyValueStore> = new MemoryCollection(
-    'keyValueStore',
-    (id, name) => new MemoryKeyValueStore(this.#keyValueStores, id, name),
-  );
-  readonly #requestQueues: MemoryCollection<MemoryRequestQueue> = new MemoryCollection(
-    'requestQueue',
-    (id, name) => new MemoryRequestQueue(this.#requestQueues, id, name),
-  );
 
-  async openDataset(target: StorageTarget): Promise<DatasetClient> {
-    return this.#datasets.open(target);
-  }
-
-  async openKeyValueStore(target: StorageTarget): Promise<KeyValueStoreClient> {
-    return this.#keyValueStores.open(target);
-  }
-
-  async openRequestQueue(target: StorageTarget): Promise<RequestQueueClient> {
-    return this.#requestQueues.open(target);
-  }
-
-  async listDatasets(): Promise<DatasetMetadata[]> {
-    return Promise.all(this.#datasets.all().map((d) => d.getMetadata()));
-  }
-
-  async listKeyValueStores(): Promise<KeyValueStoreMetadata[]> {
-    return Promise.all(this.#keyValueStores.all().map((s) => s.getMetadata()));
-  }
-
-  async listRequestQueues(): Promise<RequestQueueMetadata[]> {
-    return Promise.all(this.#requestQueues.all().map((q) => q.getMetadata()));
+  constructor() {
+    const datasets: MemoryCollection<MemoryDataset> = new MemoryCollection('dataset', (id, name) => new MemoryDataset(datasets, id, name));
+    const keyValueStores: MemoryCollection<MemoryKeyValueStore> = new MemoryCollection(
+      'keyValueStore',
+      (id, name) => new MemoryKeyValueStore(keyValueStores, id, name),
+    );
+    const requestQueues: MemoryCollection<MemoryRequestQueue> = new MemoryCollection(
+      'requestQueue',
+      (id, name) => new MemoryRequestQueue(requestQueues, id, name),
+    );
+    super({ datasets, keyValueStores, requestQueues });
   }
 }
