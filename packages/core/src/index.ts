@@ -62,6 +62,7 @@ export {
   eventBus,
   getDefaultStorageClient,
   getDefaultStorageIds,
+  releaseStorages,
   resolveOpenInput,
   setDefaultStorageClient,
   setDefaultStorageIds,

@@ -52,7 +52,8 @@ export class KeyValueStore {
     return openCached('keyValueStore', options, async (storageClient, target) => {
       const client = await storageClient.openKeyValueStore(target);
       const metadata = await client.getMetadata();
-      return { instance: new KeyValueStore(client, storageClient, metadata), id: metadata.id };
+      const instance = new KeyValueStore(client, storageClient, metadata);
+      return { instance, id: metadata.id, release: () => instance.#stopAutoSaving() };
     });
   }
 
@@ -141,11 +142,16 @@ export class KeyValueStore {
     return this.#client.getMetadata();
   }
 
-  /** Deletes the store with all its records; auto-saved values of it are no longer saved. */
-  async drop(): Promise<void> {
+  /** Stops saving the auto-saved values on `persistState`. */
+  #stopAutoSaving(): void {
     if (this.#persistListener) eventBus.off('persistState', this.#persistListener);
     this.#persistListener = undefined;
     this.#autoSaved.clear();
+  }
+
+  /** Deletes the store with all its records; auto-saved values of it are no longer saved. */
+  async drop(): Promise<void> {
+    this.#stopAutoSaving();
     await this.#client.drop();
     forgetStorage(this.storageClient, this);
   }

@@ -89,6 +89,8 @@ function resolveTarget(kind: StorageKind, options: OpenStorageOptions): StorageT
 
 interface CacheEntry {
   readonly keys: Set<string>;
+  /** Stops what the instance does on its own (listening to events), when it is let go. */
+  readonly release: (() => void) | undefined;
 }
 
 const openStorages = new WeakMap<StorageClient, Map<string, Promise<object>>>();
@@ -105,7 +107,7 @@ function targetKey(kind: StorageKind, target: StorageTarget): string {
 export async function openCached<T extends object>(
   kind: StorageKind,
   input: OpenStorageInput,
-  create: (client: StorageClient, target: StorageTarget) => Promise<{ instance: T; id: string }>,
+  create: (client: StorageClient, target: StorageTarget) => Promise<{ instance: T; id: string; release?: () => void }>,
 ): Promise<T> {
   const { client, target } = resolveOpenInput(kind, input);
   let cache = openStorages.get(client);
@@ -117,7 +119,7 @@ export async function openCached<T extends object>(
   const cached = cache.get(key);
   if (cached) return cached as Promise<T>;
   const opening: Promise<T> = (async () => {
-    const { instance, id } = await create(client, target);
+    const { instance, id, release } = await create(client, target);
     const idKey = `${kind}:id:${id}`;
     const existing = key === idKey ? undefined : cache.get(idKey);
     if (existing) {
@@ -127,12 +129,35 @@ export async function openCached<T extends object>(
     }
     const self = cache.get(key);
     if (self) cache.set(idKey, self);
-    entries.set(instance, { keys: new Set([key, idKey]) });
+    entries.set(instance, { keys: new Set([key, idKey]), release });
     return instance;
   })();
   cache.set(key, opening);
   opening.catch(() => cache.delete(key));
   return opening;
+}
+
+/**
+ * Lets go of every storage opened on `client`: their auto-saved values are no longer saved on
+ * `persistState`, and the next `open()` makes new instances. For the end of a run (the Actor
+ * calls it on exit), after the last `persistState`.
+ */
+export async function releaseStorages(client: StorageClient): Promise<void> {
+  const cache = openStorages.get(client);
+  if (!cache) return;
+  openStorages.delete(client);
+  const instances = new Set<object>();
+  for (const opening of cache.values()) {
+    try {
+      instances.add(await opening);
+    } catch {
+      // A failed open left nothing to let go.
+    }
+  }
+  for (const instance of instances) {
+    entries.get(instance)?.release?.();
+    entries.delete(instance);
+  }
 }
 
 /** Forgets a dropped storage, so the next `open()` makes a new one. */

@@ -5,7 +5,9 @@ import {
   RequestQueue,
   StorageError,
   getDefaultStorageClient,
+  eventBus,
   getDefaultStorageIds,
+  releaseStorages,
   resolveOpenInput,
   setDefaultStorageClient,
   setDefaultStorageIds,
@@ -261,5 +263,36 @@ describe('open() arguments', () => {
     setDefaultStorageClient(client);
     expect(resolveOpenInput('keyValueStore', 'by-name')).toEqual({ client, target: { kind: 'name', name: 'by-name' } });
     expect(resolveOpenInput('requestQueue', undefined)).toEqual({ client, target: { kind: 'default', id: 'default' } });
+  });
+});
+
+describe('releaseStorages', () => {
+  it('stops auto-saving the released stores and makes open() give new instances', async () => {
+    const storageClient = new MemoryStorageClient();
+    const store = await KeyValueStore.open({ name: 'released', storageClient });
+    const state = await store.getAutoSavedValue('STATE', { n: 0 });
+    state.n = 1;
+    await eventBus.emitAndWait('persistState', { isMigrating: false });
+    expect(await store.getValue('STATE')).toEqual({ n: 1 });
+
+    await releaseStorages(storageClient);
+    state.n = 2;
+    await eventBus.emitAndWait('persistState', { isMigrating: false });
+    const reopened = await KeyValueStore.open({ name: 'released', storageClient });
+    expect(reopened).not.toBe(store);
+    expect(reopened.id).toBe(store.id);
+    expect(await reopened.getValue('STATE')).toEqual({ n: 1 });
+  });
+
+  it('leaves the storages of other clients alone', async () => {
+    const kept = new MemoryStorageClient();
+    const released = new MemoryStorageClient();
+    const keptStore = await KeyValueStore.open({ name: 'kept', storageClient: kept });
+    const state = await keptStore.getAutoSavedValue('STATE', { n: 0 });
+    await releaseStorages(released);
+    state.n = 5;
+    await eventBus.emitAndWait('persistState', { isMigrating: false });
+    expect(await keptStore.getValue('STATE')).toEqual({ n: 5 });
+    expect(await KeyValueStore.open({ name: 'kept', storageClient: kept })).toBe(keptStore);
   });
 });
