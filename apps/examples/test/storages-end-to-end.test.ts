@@ -1,11 +1,13 @@
-import { MemoryStorageClient } from '@x/memory-client';
 import { describe, expect, it } from 'vitest';
 import { storagesEndToEnd } from '../src/storages-end-to-end.js';
+import { CLIENT_CASES, useStorageClient } from './storage-clients.js';
 
-describe('example: storages end to end', () => {
+describe.each(CLIENT_CASES)('example 9, storages end to end, on the $name client', (clientCase) => {
+  const storageClient = useStorageClient(clientCase);
+
   it('handles every request once, forefront first, and keeps the results', async () => {
     const lines: string[] = [];
-    const outcome = await storagesEndToEnd(new MemoryStorageClient(), (line) => lines.push(line));
+    const outcome = await storagesEndToEnd(storageClient(), (line) => lines.push(line));
     expect(outcome.handledUrls).toEqual([
       'https://example.com/start',
       'https://example.com/a',

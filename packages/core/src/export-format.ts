@@ -19,6 +19,11 @@ function csvCell(value: unknown): string {
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
+/** One CSV line (RFC 4180 quoting, CRLF end): for writers that stream rows, as the CLI's export. */
+export function csvLine(cells: readonly unknown[]): string {
+  return `${cells.map(csvCell).join(',')}\r\n`;
+}
+
 /**
  * Writes items as CSV (RFC 4180, CRLF line ends): the header is the union of the flattened keys
  * in first-seen order; nested values are flattened as `address/city` and `tags/0`.
@@ -29,9 +34,9 @@ export function itemsToCsv(items: readonly Record<string, unknown>[]): string {
   for (const row of rows) for (const key of row.keys()) columns.add(key);
   if (columns.size === 0) return '';
   const header = [...columns];
-  const lines = [header.map(csvCell).join(',')];
-  for (const row of rows) lines.push(header.map((column) => csvCell(row.get(column))).join(','));
-  return `${lines.join('\r\n')}\r\n`;
+  let csv = csvLine(header);
+  for (const row of rows) csv += csvLine(header.map((column) => row.get(column)));
+  return csv;
 }
 
 /** Writes items as a pretty JSON array. */

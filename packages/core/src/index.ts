@@ -38,7 +38,7 @@ export {
 } from './serialization.js';
 export { REQUEST_ID_LENGTH, normalizeUrl, parseRequestUrl, requestIdFromUniqueKey } from './request-keys.js';
 export { Request, computeUniqueKey, requestOptionsSchema, toRequest, type RequestLike, type RequestOptions } from './request.js';
-export { flattenItem, itemsToCsv, itemsToJson, projectItems } from './export-format.js';
+export { csvLine, flattenItem, itemsToCsv, itemsToJson, projectItems } from './export-format.js';
 export { EventBus, type StorageEventName, type StorageEvents } from './events.js';
 export type {
   AddRequestsResult,

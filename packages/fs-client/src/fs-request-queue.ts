@@ -17,7 +17,9 @@ import {
 } from '@x/core';
 import { LRUCache } from 'lru-cache';
 import { FsStorageBase, type FolderIdentity, type FsContext } from './fs-storage-base.js';
+import { runAtExit } from './exit-hooks.js';
 import { METADATA_FILE_NAME } from './metadata-file.js';
+import { readQueueSnapshot, writeQueueSnapshot } from './queue-snapshot.js';
 import { MAX_FILE_NAME_BYTES, isTempFileName, listDirSync, removeFileSync, removeTempFilesSync, writeFileAtomicSync } from './safe-files.js';
 
 type RequestState = 'pending' | 'in-progress' | 'handled';
@@ -110,37 +112,31 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   #regularClock = 0;
   #forefrontClock = 0;
   #sortedIds: string[] | undefined;
+  /** The folder's snapshot matches the files (nothing was written since it was read or made). */
+  #snapshotHolds = false;
+  readonly #cancelExitSnapshot: () => void;
 
   constructor(dir: string, identity: FolderIdentity, ctx: FsContext) {
     super(dir, identity, ctx, 'requestQueue');
     this.#scan(identity);
+    this.#cancelExitSnapshot = runAtExit(() => this.flush());
   }
 
-  /** Rebuilds the states and the order from the request files. */
+  /** Rebuilds the states and the order: from the folder's snapshot if it still holds, else from the request files. */
   #scan(identity: FolderIdentity): void {
-    const names = listDirSync(this.dir);
-    removeTempFilesSync(this.dir, names);
+    const snapshot = readQueueSnapshot(this.dir);
+    this.#snapshotHolds = snapshot !== undefined;
     const pending: QueueEntry[] = [];
-    for (const name of names) {
-      if (!name.endsWith('.json') || name === METADATA_FILE_NAME || isTempFileName(name) || name.startsWith('.')) continue;
-      const id = name.slice(0, -5);
-      const path = join(this.dir, name);
-      let orderNo: number | null | undefined;
-      try {
-        // The rest of the file is parsed when the request is read: the key says where it belongs.
-        orderNo = readOrderNoFast(path) ?? readOrderNo(readFileSync(path, 'utf8'));
-      } catch (error) {
-        this.ctx.logger.warn(`Skipping request file ${path}: ${(error as Error).message}`);
-        continue;
-      }
-      if (orderNo === undefined) {
-        this.ctx.logger.warn(`Skipping request file ${path}: it has no orderNo`);
-        continue;
-      }
+    const add = (id: string, orderNo: number | null): void => {
       const entry: QueueEntry = { id, state: orderNo === null ? 'handled' : 'pending', orderNo, placement: 0 };
       this.#entries.set(id, entry);
       if (orderNo === null) this.#handledCount++;
       else pending.push(entry);
+    };
+    if (snapshot) {
+      for (const { id, orderNo } of snapshot) add(id, orderNo);
+    } else {
+      this.#scanFiles(add);
     }
     pending.sort((a, b) => a.orderNo! - b.orderNo!);
     // Forefront keys are negative: the most negative is fetched first, so it goes on the stack last.
@@ -162,6 +158,42 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     if (stored['handledRequestCount'] !== this.#handledCount || stored['totalRequestCount'] !== this.#entries.size) {
       this.metadataFile.changed();
     }
+  }
+
+  /** Reads the order key of every request file (the start of each file, for files we wrote). */
+  #scanFiles(add: (id: string, orderNo: number | null) => void): void {
+    const names = listDirSync(this.dir);
+    removeTempFilesSync(this.dir, names);
+    for (const name of names) {
+      if (!name.endsWith('.json') || name === METADATA_FILE_NAME || isTempFileName(name) || name.startsWith('.')) continue;
+      const path = join(this.dir, name);
+      let orderNo: number | null | undefined;
+      try {
+        // The rest of the file is parsed when the request is read: the key says where it belongs.
+        orderNo = readOrderNoFast(path) ?? readOrderNo(readFileSync(path, 'utf8'));
+      } catch (error) {
+        this.ctx.logger.warn(`Skipping request file ${path}: ${(error as Error).message}`);
+        continue;
+      }
+      if (orderNo === undefined) {
+        this.ctx.logger.warn(`Skipping request file ${path}: it has no orderNo`);
+        continue;
+      }
+      add(name.slice(0, -5), orderNo);
+    }
+  }
+
+  /**
+   * Writes the snapshot that lets the next open skip reading every file: when the queue is large
+   * and its folder changed since the last snapshot. Runs at process exit and on the client's flush.
+   */
+  override flush(): void {
+    // Writing the metadata file changes the folder too: a snapshot made before it no longer holds.
+    if (this.metadataFile.dirty) this.#snapshotHolds = false;
+    super.flush();
+    if (this.dropped || this.#snapshotHolds || this.#entries.size < this.ctx.queueSnapshotMinRequests) return;
+    writeQueueSnapshot(this.dir, this.#entries.values(), this.#entries.size, this.ctx.writeOptions);
+    this.#snapshotHolds = true;
   }
 
   protected metadataRecord(): Record<string, unknown> {
@@ -211,6 +243,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
       uniqueKey: request.uniqueKey,
       url: request.url,
     });
+    this.#snapshotHolds = false;
     writeFileAtomicSync(join(this.dir, requestFileName(request.id)), file, this.ctx.writeOptions);
     this.#cache.set(request.id, json);
   }
@@ -365,6 +398,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     this.assertLive();
     const entry = this.#entries.get(id);
     if (!entry) return;
+    this.#snapshotHolds = false;
     removeFileSync(join(this.dir, `${id}.json`));
     this.#forget(entry);
     this.touch(true);
@@ -409,6 +443,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
 
   async drop(): Promise<void> {
     this.assertLive();
+    this.#cancelExitSnapshot();
     this.removeFolder();
     this.#entries.clear();
     this.#order.clear();

@@ -8,6 +8,8 @@ import { ensureDirSync, listDirSync, resolveInside, type WriteOptions } from './
 export interface FsContext {
   readonly logger: WarningLogger;
   readonly writeOptions: WriteOptions;
+  /** Request queues of at least this many requests leave a snapshot for the next open. */
+  readonly queueSnapshotMinRequests: number;
 }
 
 /** Who a storage folder is: from its `__metadata__.json`, or made up for a folder without one. */
@@ -128,6 +130,11 @@ export abstract class FsStorageBase {
   /** Writes the metadata file now if it changed. */
   flushMetadata(): void {
     if (!this.dropped) this.metadataFile.flush();
+  }
+
+  /** Writes now whatever is otherwise written later (the metadata file; a queue's snapshot). */
+  flush(): void {
+    this.flushMetadata();
   }
 
   /** Writes the metadata file now. */

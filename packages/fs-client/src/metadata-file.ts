@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { runAtExit } from './exit-hooks.js';
 import { writeFileAtomicSync, type WriteOptions } from './safe-files.js';
 
 /** Name of a storage's metadata file, as Crawlee names it. */
@@ -34,19 +35,6 @@ export function readJsonFile(path: string, logger: WarningLogger, { warnIfMissin
   }
 }
 
-const dirtyFiles = new Set<MetadataFile>();
-let exitHookInstalled = false;
-
-function flushAllAtExit(): void {
-  for (const file of [...dirtyFiles]) {
-    try {
-      file.flush();
-    } catch {
-      // The process is ending; a metadata file that cannot be written is rebuilt on the next open.
-    }
-  }
-}
-
 /**
  * A storage's `__metadata__.json`, written at most every `delayMs` after changes (and at process
  * exit), since it is derived data: counts are rebuilt from the files when a storage is opened.
@@ -54,6 +42,7 @@ function flushAllAtExit(): void {
 export class MetadataFile {
   #timer: NodeJS.Timeout | undefined;
   #dirty = false;
+  #cancelExitFlush: (() => void) | undefined;
 
   constructor(
     private readonly dir: string,
@@ -65,11 +54,7 @@ export class MetadataFile {
   /** Marks the metadata changed; it is written soon. */
   changed(): void {
     this.#dirty = true;
-    dirtyFiles.add(this);
-    if (!exitHookInstalled) {
-      exitHookInstalled = true;
-      process.once('exit', flushAllAtExit);
-    }
+    this.#cancelExitFlush ??= runAtExit(() => this.flush());
     if (!this.#timer) {
       this.#timer = setTimeout(() => {
         this.#timer = undefined;
@@ -83,18 +68,25 @@ export class MetadataFile {
     }
   }
 
+  /** True when a change waits to be written. */
+  get dirty(): boolean {
+    return this.#dirty;
+  }
+
   /** Writes the metadata now if it changed. */
   flush(): void {
     if (!this.#dirty) return;
     this.#dirty = false;
-    dirtyFiles.delete(this);
+    this.#cancelExitFlush?.();
+    this.#cancelExitFlush = undefined;
     writeFileAtomicSync(join(this.dir, METADATA_FILE_NAME), `${JSON.stringify(this.snapshot(), null, 2)}\n`, this.writeOptions);
   }
 
   /** Stops writing (the storage was dropped). */
   discard(): void {
     this.#dirty = false;
-    dirtyFiles.delete(this);
+    this.#cancelExitFlush?.();
+    this.#cancelExitFlush = undefined;
     if (this.#timer) clearTimeout(this.#timer);
     this.#timer = undefined;
   }

@@ -1,0 +1,194 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { PassThrough } from 'node:stream';
+import { Dataset, KeyValueStore, RequestQueue } from '@x/core';
+import { FileSystemStorageClient } from '@x/fs-client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLI_USAGE, CliUsageError, parseCliArgs } from '../src/cli-args.js';
+import { exportDataset, findDataset } from '../src/cli-export.js';
+import { prepareRun } from '../src/cli-run.js';
+import { ProgressBar, wantsProgressBar } from '../src/progress-bar.js';
+import { cleanEnv, cliArgs, nodeTsArgs, packageDir, removeTempDirs, runCli, tempDir } from './helpers.js';
+
+afterAll(removeTempDirs);
+
+function readJson(path: string): unknown {
+  return JSON.parse(readFileSync(path, 'utf8'));
+}
+
+describe('x-actor arguments', () => {
+  it('parses every command', () => {
+    expect(parseCliArgs(['run'])).toEqual({ command: 'run', purge: false, input: undefined, argv: [] });
+    expect(parseCliArgs(['run', '--purge', '--input', '{}', '--', 'node', 'main.js', '--purge'])).toEqual({
+      command: 'run',
+      purge: true,
+      input: '{}',
+      argv: ['node', 'main.js', '--purge'],
+    });
+    expect(parseCliArgs(['storages'])).toEqual({ command: 'storages' });
+    expect(parseCliArgs(['export', 'ds', '--format', 'csv', '--output', 'o.csv'])).toEqual({ command: 'export', dataset: 'ds', format: 'csv', output: 'o.csv' });
+    expect(parseCliArgs(['export', '-h'])).toEqual({ command: 'help', topic: 'export' });
+    const bad = [[], ['nope'], ['run', 'extra'], ['run', '--'], ['run', '--input'], ['storages', 'x'], ['export'], ['export', 'a', 'b', '--format', 'json'], ['export', 'a'], ['export', 'a', '--format', 'xml'], ['run', '--bogus']];
+    for (const args of bad) expect(() => parseCliArgs(args), args.join(' ')).toThrow(CliUsageError);
+  });
+
+  it('--help on every command', () => {
+    for (const command of ['run', 'storages', 'export'] as const) {
+      expect(parseCliArgs([command, '--help'])).toEqual({ command: 'help', topic: command });
+      expect(CLI_USAGE[command]).toContain(`Usage: x-actor ${command}`);
+    }
+    expect(parseCliArgs(['--help'])).toEqual({ command: 'help', topic: 'main' });
+  });
+
+  it('the bin prints help, and gives bad arguments one line on stderr and exit code 2', async () => {
+    const cwd = tempDir();
+    const [help, bad] = await Promise.all([runCli(['export', '--help'], { cwd }), runCli(['export', 'default', '--format', 'xml'], { cwd })]);
+    expect(help.status).toBe(0);
+    expect(help.stdout).toContain('Usage: x-actor export DATASET --format json|jsonl|csv [--output FILE]');
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toBe('x-actor: export: --format must be json, jsonl or csv, got "xml"\n');
+    expect(existsSync(join(cwd, 'storage'))).toBe(false);
+  });
+});
+
+describe('x-actor run', () => {
+  it('writes the input, runs a real Actor with CRAWLEE_STORAGE_DIR absolute, exits with its code', async () => {
+    const cwd = tempDir();
+    const fixture = join(packageDir, 'test', 'fixtures', 'main-actor.ts');
+    const result = await runCli(['run', '--input', '{"greeting":"hello"}', '--', process.execPath, ...nodeTsArgs, fixture], {
+      cwd,
+      env: cleanEnv({ FIXTURE_MODE: 'success' }),
+    });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(readJson(join(cwd, 'storage', 'key_value_stores', 'default', 'INPUT.json'))).toEqual({ greeting: 'hello' });
+    expect(readJson(join(cwd, 'storage', 'datasets', 'default', '000000001.json'))).toEqual({ greeting: 'hello' });
+  });
+
+  it('--purge empties the default storages first; --input FILE; the default command is npm start; the exit code passes through', async () => {
+    const cwd = tempDir();
+    const storageDir = join(cwd, 'custom-storage');
+    const client = new FileSystemStorageClient({ storageDir });
+    await (await Dataset.open({ storageClient: client })).pushData({ old: 1 });
+    await (await KeyValueStore.open({ storageClient: client })).setValue('OLD', 'x');
+    client.flush();
+    writeFileSync(join(cwd, 'input.json'), '{"from":"file"}');
+    const script =
+      "const fs=require('fs'),p=require('path');const d=process.env.CRAWLEE_STORAGE_DIR;" +
+      "console.log(JSON.stringify({abs:p.isAbsolute(d),dir:d,input:JSON.parse(fs.readFileSync(p.join(d,'key_value_stores/default/INPUT.json'),'utf8'))," +
+      "datasets:fs.readdirSync(p.join(d,'datasets')).length,old:fs.existsSync(p.join(d,'key_value_stores/default/OLD.txt'))}));process.exit(7)";
+    writeFileSync(join(cwd, 'main.cjs'), script);
+    writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: 'my-actor', private: true, scripts: { start: 'node main.cjs' } }));
+    const result = await runCli(['run', '--purge', '--input', 'input.json'], { cwd, env: cleanEnv({ CRAWLEE_STORAGE_DIR: 'custom-storage' }) });
+    expect(result.status).toBe(7);
+    const line = result.stdout.split('\n').find((l) => l.startsWith('{'));
+    expect(JSON.parse(line!)).toEqual({ abs: true, dir: storageDir, input: { from: 'file' }, datasets: 0, old: false });
+  });
+
+  it('a bad --input is a usage error and nothing runs', async () => {
+    const cwd = tempDir();
+    const result = await runCli(['run', '--input', '{"broken"', '--', 'node', '-e', 'console.log("RAN")'], { cwd });
+    expect(result.status).toBe(2);
+    expect(result.stdout).not.toContain('RAN');
+    expect(result.stderr).toMatch(/^x-actor: run: --input is not valid JSON[^\n]+\n$/);
+    await expect(prepareRun({ purge: false, input: join(cwd, 'no-such-file.json') })).rejects.toThrow(/neither JSON nor a readable file/);
+  });
+});
+
+describe('x-actor storages and export', () => {
+  let cwd: string;
+  let storageDir: string;
+
+  beforeAll(async () => {
+    cwd = tempDir();
+    storageDir = join(cwd, 'storage');
+    const client = new FileSystemStorageClient({ storageDir });
+    const items = Array.from({ length: 1500 }, (_, i) => ({ n: i, name: `item "${i}"`, tags: i === 0 ? ['a', 'b'] : [], ...(i === 1 ? { extra: 'x,y' } : {}) }));
+    await (await Dataset.open({ storageClient: client })).pushData(items);
+    await (await Dataset.open({ name: 'small', storageClient: client })).pushData([{ a: 1, nested: { b: 2 } }, { c: 'line\nbreak' }]);
+    const store = await KeyValueStore.open({ storageClient: client });
+    await store.setValue('INPUT', { q: 1 });
+    await store.setValue('state', 'text');
+    await KeyValueStore.open({ name: 'empty-store', storageClient: client });
+    const queue = await RequestQueue.open({ name: 'my-queue', storageClient: client });
+    await queue.addRequests(['https://example.com/1', 'https://example.com/2', 'https://example.com/3']);
+    const request = await queue.fetchNextRequest();
+    await queue.markRequestAsHandled(request!);
+    client.flush();
+  });
+
+  it('storages: a table with item, record and request counts', async () => {
+    const result = await runCli(['storages'], { cwd });
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    const lines = result.stdout.trimEnd().split('\n');
+    expect(lines[0]).toBe(`Storages in ${storageDir}`);
+    expect(lines[2]).toMatch(/^TYPE\s+NAME\s+ID\s+COUNT$/);
+    const rows = lines.slice(3).map((line) => line.split(/\s{2,}/));
+    expect(rows).toEqual([
+      ['dataset', '-', 'default', '1500 items'],
+      ['dataset', 'small', expect.any(String), '2 items'],
+      ['key-value store', '-', 'default', '2 records'],
+      ['key-value store', 'empty-store', expect.any(String), '0 records'],
+      ['request queue', 'my-queue', expect.any(String), '3 requests (1 handled, 2 pending)'],
+    ]);
+  });
+
+  it('export: json, jsonl and csv of the same items; a missing dataset is an error', async () => {
+    const client = new FileSystemStorageClient({ storageDir });
+    const dataset = await findDataset(client, 'small');
+    const outputs: Record<string, string> = {};
+    for (const format of ['json', 'jsonl', 'csv'] as const) {
+      const out = new PassThrough();
+      let text = '';
+      out.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      expect(await exportDataset(dataset, format, out, { isTTY: false, write: () => true })).toBe(2);
+      out.end();
+      outputs[format] = text;
+    }
+    expect(JSON.parse(outputs['json']!)).toEqual([{ a: 1, nested: { b: 2 } }, { c: 'line\nbreak' }]);
+    expect(outputs['jsonl']).toBe('{"a":1,"nested":{"b":2}}\n{"c":"line\\nbreak"}\n');
+    await expect(findDataset(client, 'nothing-here')).rejects.toThrow('No dataset named or with id "nothing-here"');
+    const csv = await runCli(['export', 'small', '--format', 'csv'], { cwd });
+    expect(csv.stderr).toBe('');
+    expect(csv.status).toBe(0);
+    expect(csv.stdout).toBe('a,nested/b,c\r\n1,2,\r\n,,"line\nbreak"\r\n');
+  });
+
+  it('export of a large dataset streams every item, with no progress bar when stderr is not a terminal', async () => {
+    const result = await runCli(['export', 'default', '--format', 'csv', '--output', 'out/all.csv'], { cwd });
+    expect(result.status).toBe(0);
+    expect(result.stderr).toBe('Exported 1500 items of dataset "default" to out/all.csv\n');
+    const lines = readFileSync(join(cwd, 'out', 'all.csv'), 'utf8').split('\r\n');
+    expect(lines[0]).toBe('n,name,tags/0,tags/1,extra');
+    expect(lines[1]).toBe('0,"item ""0""",a,b,');
+    expect(lines[2]).toBe('1,"item ""1""",,,"x,y"');
+    expect(lines[1500]).toBe('1499,"item ""1499""",,,');
+    expect(lines).toHaveLength(1502);
+  });
+
+  it.skipIf(spawnSync('script', ['--version']).status !== 0)('shows a progress bar on a terminal for a large dataset', () => {
+    const command = [process.execPath, ...cliArgs, 'export', 'default', '--format', 'json', '--output', 'tty.json'].map((a) => `'${a}'`).join(' ');
+    const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd, env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
+    expect(result.status).toBe(0);
+    expect(result.stdout).toContain('Exporting 1500 items [');
+    expect(result.stdout).toContain('100% 1500/1500');
+    expect(readJson(join(cwd, 'tty.json'))).toHaveLength(1500);
+  });
+});
+
+describe('progress bar', () => {
+  it('only on a terminal and above 1000 items; redraws in place and ends its line', () => {
+    expect(wantsProgressBar({ isTTY: true, write: () => true }, 1001)).toBe(true);
+    expect(wantsProgressBar({ isTTY: true, write: () => true }, 1000)).toBe(false);
+    expect(wantsProgressBar({ isTTY: false, write: () => true }, 5000)).toBe(false);
+    let text = '';
+    const bar = new ProgressBar({ isTTY: true, write: (chunk: string) => (text += chunk) }, 2000, 'Exporting');
+    bar.tick(1000);
+    bar.finish();
+    expect(text).toBe(`\rExporting [${'#'.repeat(15)}${'-'.repeat(15)}]  50% 1000/2000\rExporting [${'#'.repeat(30)}] 100% 2000/2000\n`);
+  });
+});
+
+

@@ -1,0 +1,101 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RequestQueue } from '@x/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { FileSystemStorageClient } from '../src/index.js';
+
+const MIN = 50;
+const dirs: string[] = [];
+
+function client(storageDir: string): FileSystemStorageClient {
+  return new FileSystemStorageClient({ storageDir, queueSnapshotMinRequests: MIN, logger: { warn: () => {} } });
+}
+
+/** A queue of 60 requests (5 forefront), 10 of them handled, written by a client that flushed. */
+async function preparedQueue(): Promise<{ storageDir: string; folder: string; order: string[] }> {
+  const storageDir = mkdtempSync(join(tmpdir(), 'x-fs-snapshot-'));
+  dirs.push(storageDir);
+  const writer = client(storageDir);
+  const queue = await RequestQueue.open({ name: 'big', storageClient: writer });
+  await queue.addRequests(Array.from({ length: 55 }, (_, i) => `https://example.com/${i}`));
+  await queue.addRequests(Array.from({ length: 5 }, (_, i) => `https://example.com/front-${i}`), { forefront: true });
+  for (let i = 0; i < 10; i++) await queue.markRequestAsHandled((await queue.fetchNextRequest())!);
+  const order = (await (await writer.openRequestQueue({ kind: 'name', name: 'big' })).listHead({ limit: 100 })).map((r) => r.url);
+  writer.flush();
+  return { storageDir, folder: join(storageDir, 'request_queues', 'big'), order };
+}
+
+async function drain(queue: RequestQueue): Promise<string[]> {
+  const urls: string[] = [];
+  for (let r = await queue.fetchNextRequest(); r; r = await queue.fetchNextRequest()) {
+    urls.push(r.url);
+    await queue.markRequestAsHandled(r);
+  }
+  return urls;
+}
+
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+describe('request queue snapshot', () => {
+  it('is written for a large queue and gives the same queue when opened again', async () => {
+    const { storageDir, folder, order } = await preparedQueue();
+    expect(existsSync(join(folder, '.x-index', 'queue-snapshot.txt'))).toBe(true);
+    const queue = await RequestQueue.open({ name: 'big', storageClient: client(storageDir) });
+    expect(await queue.getMetadata()).toMatchObject({ totalRequestCount: 60, handledRequestCount: 10, pendingRequestCount: 50 });
+    expect(await drain(queue)).toEqual(order);
+    expect(order.slice(0, 1)).toEqual(['https://example.com/5']); // the 5 forefront and /0 to /4 were handled
+  });
+
+  it('is what an unchanged folder opens from: the request files are not read', async () => {
+    const { storageDir, folder, order } = await preparedQueue();
+    // Rewriting a file in place (no rename) leaves the folder's time as it was: the snapshot still
+    // holds, and the open takes the snapshot's word for the file (pending) over the file (handled).
+    const path = join(folder, `${idOf(folder, order[0]!)}.json`);
+    const file = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    writeFileSync(path, JSON.stringify({ ...file, orderNo: null }));
+    const queue = await RequestQueue.open({ name: 'big', storageClient: client(storageDir) });
+    expect((await queue.getMetadata()).pendingRequestCount).toBe(50);
+  });
+
+  it('no longer holds after a change to the folder: the files are read', async () => {
+    const { storageDir, order } = await preparedQueue();
+    const queue = await RequestQueue.open({ name: 'big', storageClient: client(storageDir) });
+    // Handled without a flush afterwards, as if the process had been killed: the snapshot is stale.
+    await queue.markRequestAsHandled((await queue.fetchNextRequest())!);
+    const reopened = await RequestQueue.open({ name: 'big', storageClient: client(storageDir) });
+    expect(await reopened.getMetadata()).toMatchObject({ handledRequestCount: 11, pendingRequestCount: 49 });
+    expect(await drain(reopened)).toEqual(order.slice(1));
+  });
+
+  it('is ignored when damaged', async () => {
+    const { storageDir, folder, order } = await preparedQueue();
+    const snapshot = join(folder, '.x-index', 'queue-snapshot.txt');
+    writeFileSync(snapshot, readFileSync(snapshot, 'utf8').slice(0, 200));
+    const queue = await RequestQueue.open({ name: 'big', storageClient: client(storageDir) });
+    expect(await queue.getMetadata()).toMatchObject({ totalRequestCount: 60, pendingRequestCount: 50 });
+    expect(await drain(queue)).toEqual(order);
+  });
+
+  it('is not written for a small queue', async () => {
+    const storageDir = mkdtempSync(join(tmpdir(), 'x-fs-snapshot-'));
+    dirs.push(storageDir);
+    const small = client(storageDir);
+    const queue = await RequestQueue.open({ name: 'small', storageClient: small });
+    await queue.addRequests(Array.from({ length: MIN - 1 }, (_, i) => `https://example.com/${i}`));
+    small.flush();
+    expect(existsSync(join(storageDir, 'request_queues', 'small', '.x-index'))).toBe(false);
+  });
+});
+
+/** The id of the request file whose url is `url`. */
+function idOf(folder: string, url: string): string {
+  for (const name of readdirSync(folder)) {
+    if (!name.endsWith('.json') || name.startsWith('__')) continue;
+    const file = JSON.parse(readFileSync(join(folder, name), 'utf8')) as { id: string; url: string };
+    if (file.url === url) return file.id;
+  }
+  throw new Error(`no request file for ${url}`);
+}
