@@ -1,13 +1,41 @@
 import { createStorageId, notFound, type StorageKind, type StorageTarget } from '@x/core';
 
-/** What every in-memory storage has: its identity and timestamps (ms since the epoch). */
-export interface MemoryStorageBase {
-  readonly id: string;
-  readonly name: string | undefined;
-  readonly createdAt: number;
-  modifiedAt: number;
-  accessedAt: number;
-  dropped: boolean;
+/**
+ * What every in-memory storage has: its identity, timestamps (ms since the epoch), and the
+ * collection it lives in, which answers `not-found` for it once it is dropped.
+ */
+export abstract class MemoryStorageBase {
+  readonly createdAt = Date.now();
+  modifiedAt = this.createdAt;
+  accessedAt = this.createdAt;
+  dropped = false;
+
+  constructor(
+    protected readonly collection: MemoryCollection<MemoryStorageBase>,
+    readonly id: string,
+    readonly name: string | undefined,
+  ) {}
+
+  /** Throws `not-found` once the storage was dropped. */
+  protected assertLive(): void {
+    this.collection.assertLive(this);
+  }
+
+  /** Removes the storage from its collection. */
+  protected remove(): void {
+    this.collection.remove(this);
+  }
+
+  /** The shared metadata fields as `Date`s. */
+  protected baseMetadata(): { id: string; name?: string; createdAt: Date; modifiedAt: Date; accessedAt: Date } {
+    return {
+      id: this.id,
+      ...(this.name === undefined ? {} : { name: this.name }),
+      createdAt: new Date(this.createdAt),
+      modifiedAt: new Date(this.modifiedAt),
+      accessedAt: new Date(this.accessedAt),
+    };
+  }
 }
 
 const KIND_LABEL: Record<StorageKind, string> = {
@@ -63,21 +91,4 @@ export class MemoryCollection<S extends MemoryStorageBase> {
   assertLive(storage: S): void {
     if (storage.dropped) throw notFound(`${KIND_LABEL[this.kind]} "${storage.name ?? storage.id}"`);
   }
-}
-
-/** A new storage base stamped now. */
-export function newStorageBase(id: string, name: string | undefined): MemoryStorageBase {
-  const now = Date.now();
-  return { id, name, createdAt: now, modifiedAt: now, accessedAt: now, dropped: false };
-}
-
-/** The shared metadata fields of a storage as `Date`s. */
-export function baseMetadata(storage: MemoryStorageBase): { id: string; name?: string; createdAt: Date; modifiedAt: Date; accessedAt: Date } {
-  return {
-    id: storage.id,
-    ...(storage.name === undefined ? {} : { name: storage.name }),
-    createdAt: new Date(storage.createdAt),
-    modifiedAt: new Date(storage.modifiedAt),
-    accessedAt: new Date(storage.accessedAt),
-  };
 }

@@ -8,7 +8,7 @@ import {
   type ListKeysOptions,
   type StoredRecord,
 } from '@x/core';
-import { baseMetadata, newStorageBase, type MemoryCollection, type MemoryStorageBase } from './memory-collection.js';
+import { MemoryStorageBase } from './memory-collection.js';
 
 interface MemoryRecord {
   readonly body: string | Buffer;
@@ -17,36 +17,18 @@ interface MemoryRecord {
 }
 
 /** A key-value store in memory. Byte bodies are copied in and out, so callers never share them. */
-export class MemoryKeyValueStore implements KeyValueStoreClient, MemoryStorageBase {
-  readonly id: string;
-  readonly name: string | undefined;
-  readonly createdAt: number;
-  modifiedAt: number;
-  accessedAt: number;
-  dropped = false;
+export class MemoryKeyValueStore extends MemoryStorageBase implements KeyValueStoreClient {
   readonly #records = new Map<string, MemoryRecord>();
   #sortedKeys: string[] | undefined;
 
-  constructor(
-    private readonly collection: MemoryCollection<MemoryKeyValueStore>,
-    id: string,
-    name: string | undefined,
-  ) {
-    const base = newStorageBase(id, name);
-    this.id = base.id;
-    this.name = base.name;
-    this.createdAt = base.createdAt;
-    this.modifiedAt = base.modifiedAt;
-    this.accessedAt = base.accessedAt;
-  }
 
   async getMetadata(): Promise<KeyValueStoreMetadata> {
-    this.collection.assertLive(this);
-    return baseMetadata(this);
+    this.assertLive();
+    return this.baseMetadata();
   }
 
   async getRecord(key: string): Promise<StoredRecord | undefined> {
-    this.collection.assertLive(this);
+    this.assertLive();
     this.accessedAt = Date.now();
     const record = this.#records.get(key);
     if (!record) return undefined;
@@ -55,7 +37,7 @@ export class MemoryKeyValueStore implements KeyValueStoreClient, MemoryStorageBa
   }
 
   async setRecord({ key, body, contentType }: StoredRecord): Promise<void> {
-    this.collection.assertLive(this);
+    this.assertLive();
     if (!this.#records.has(key)) this.#sortedKeys = undefined;
     // The core hands over a fresh Buffer for bytes; it is ours to keep.
     this.#records.set(key, { body, contentType, size: recordBodySize(body) });
@@ -63,7 +45,7 @@ export class MemoryKeyValueStore implements KeyValueStoreClient, MemoryStorageBa
   }
 
   async deleteRecord(key: string): Promise<void> {
-    this.collection.assertLive(this);
+    this.assertLive();
     if (this.#records.delete(key)) {
       this.#sortedKeys = undefined;
       this.modifiedAt = this.accessedAt = Date.now();
@@ -71,12 +53,12 @@ export class MemoryKeyValueStore implements KeyValueStoreClient, MemoryStorageBa
   }
 
   async recordExists(key: string): Promise<boolean> {
-    this.collection.assertLive(this);
+    this.assertLive();
     return this.#records.has(key);
   }
 
   async listKeys(options: ListKeysOptions): Promise<KeysPage> {
-    this.collection.assertLive(this);
+    this.assertLive();
     this.accessedAt = Date.now();
     this.#sortedKeys ??= [...this.#records.keys()].sort();
     return pageOfSortedKeys(this.#sortedKeys, options, (key) => {
@@ -87,7 +69,7 @@ export class MemoryKeyValueStore implements KeyValueStoreClient, MemoryStorageBa
 
   /** A `data:` URL holding the record as it is now (memory has no address to serve it from). */
   async getPublicUrl(key: string): Promise<string> {
-    this.collection.assertLive(this);
+    this.assertLive();
     const record = this.#records.get(key);
     if (!record) throw notFound(`Record "${key}" in key-value store "${this.name ?? this.id}"`);
     const bytes = typeof record.body === 'string' ? Buffer.from(record.body) : record.body;
@@ -95,8 +77,8 @@ export class MemoryKeyValueStore implements KeyValueStoreClient, MemoryStorageBa
   }
 
   async drop(): Promise<void> {
-    this.collection.assertLive(this);
-    this.collection.remove(this);
+    this.assertLive();
+    this.remove();
     this.#records.clear();
     this.#sortedKeys = undefined;
   }

@@ -11,7 +11,7 @@ import {
   type RequestQueueMetadata,
   type RequestsPage,
 } from '@x/core';
-import { baseMetadata, newStorageBase, type MemoryCollection, type MemoryStorageBase } from './memory-collection.js';
+import { MemoryStorageBase } from './memory-collection.js';
 
 type RequestState = 'pending' | 'in-progress' | 'handled';
 
@@ -26,13 +26,7 @@ interface QueueEntry {
 }
 
 /** A request queue in memory, in the fetch order of core's {@link PendingRequestOrder}. */
-export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase {
-  readonly id: string;
-  readonly name: string | undefined;
-  readonly createdAt: number;
-  modifiedAt: number;
-  accessedAt: number;
-  dropped = false;
+export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueueClient {
   readonly #entries = new Map<string, QueueEntry>();
   readonly #order = new PendingRequestOrder<QueueEntry>((entry) => entry.state === 'pending');
   #pendingCount = 0;
@@ -40,23 +34,11 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
   #handledCount = 0;
   #sortedIds: string[] | undefined;
 
-  constructor(
-    private readonly collection: MemoryCollection<MemoryRequestQueue>,
-    id: string,
-    name: string | undefined,
-  ) {
-    const base = newStorageBase(id, name);
-    this.id = base.id;
-    this.name = base.name;
-    this.createdAt = base.createdAt;
-    this.modifiedAt = base.modifiedAt;
-    this.accessedAt = base.accessedAt;
-  }
 
   async getMetadata(): Promise<RequestQueueMetadata> {
-    this.collection.assertLive(this);
+    this.assertLive();
     return {
-      ...baseMetadata(this),
+      ...this.baseMetadata(),
       totalRequestCount: this.#entries.size,
       handledRequestCount: this.#handledCount,
       pendingRequestCount: this.#entries.size - this.#handledCount,
@@ -74,7 +56,7 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
   }
 
   async addRequests(requests: readonly RequestData[], { forefront }: PlacementOptions): Promise<AddRequestsResult> {
-    this.collection.assertLive(this);
+    this.assertLive();
     const processedRequests: AddRequestResult[] = [];
     for (const request of requests) {
       const existing = this.#entries.get(request.id);
@@ -105,14 +87,14 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
   }
 
   async getRequest(id: string): Promise<RequestData | undefined> {
-    this.collection.assertLive(this);
+    this.assertLive();
     this.#touch(false);
     const entry = this.#entries.get(id);
     return entry ? (JSON.parse(entry.json) as RequestData) : undefined;
   }
 
   async fetchNextRequest(): Promise<RequestData | null> {
-    this.collection.assertLive(this);
+    this.assertLive();
     this.#touch(false);
     const entry = this.#order.takeNext();
     if (!entry) return null;
@@ -129,7 +111,7 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
   }
 
   async markRequestAsHandled(request: RequestData): Promise<AddRequestResult> {
-    this.collection.assertLive(this);
+    this.assertLive();
     const entry = this.#entryOf(request);
     if (entry.state === 'handled') return this.#result(entry, true);
     if (entry.state === 'in-progress') this.#inProgressCount--;
@@ -142,7 +124,7 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
   }
 
   async reclaimRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
-    this.collection.assertLive(this);
+    this.assertLive();
     const entry = this.#entryOf(request);
     if (entry.state === 'handled') return this.#result(entry, true);
     if (entry.state === 'in-progress') {
@@ -158,7 +140,7 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
   }
 
   async updateRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
-    this.collection.assertLive(this);
+    this.assertLive();
     const entry = this.#entryOf(request);
     const result = this.#result(entry, true);
     const wantsHandled = request.handledAt !== undefined;
@@ -181,7 +163,7 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
   }
 
   async deleteRequest(id: string): Promise<void> {
-    this.collection.assertLive(this);
+    this.assertLive();
     const entry = this.#entries.get(id);
     if (!entry) return;
     if (entry.state === 'pending') this.#pendingCount--;
@@ -194,13 +176,13 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
   }
 
   async listHead({ limit }: { readonly limit: number }): Promise<RequestData[]> {
-    this.collection.assertLive(this);
+    this.assertLive();
     this.#touch(false);
     return this.#order.peek(limit).map((entry) => JSON.parse(entry.json) as RequestData);
   }
 
   async listRequests({ limit, exclusiveStartId }: ListRequestsOptions): Promise<RequestsPage> {
-    this.collection.assertLive(this);
+    this.assertLive();
     this.#touch(false);
     this.#sortedIds ??= [...this.#entries.keys()].sort();
     const ids = this.#sortedIds;
@@ -212,18 +194,18 @@ export class MemoryRequestQueue implements RequestQueueClient, MemoryStorageBase
   }
 
   async isEmpty(): Promise<boolean> {
-    this.collection.assertLive(this);
+    this.assertLive();
     return this.#pendingCount === 0;
   }
 
   async isFinished(): Promise<boolean> {
-    this.collection.assertLive(this);
+    this.assertLive();
     return this.#pendingCount === 0 && this.#inProgressCount === 0;
   }
 
   async drop(): Promise<void> {
-    this.collection.assertLive(this);
-    this.collection.remove(this);
+    this.assertLive();
+    this.remove();
     this.#entries.clear();
     this.#order.clear();
   }
