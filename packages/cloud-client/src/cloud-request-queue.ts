@@ -1,6 +1,6 @@
 import {
   StorageError,
-  requestDataSchema,
+  parseStoredRequest,
   requestQueueMetadataSchema,
   type AddRequestResult,
   type AddRequestsResult,
@@ -36,14 +36,6 @@ interface ApiAddResult {
 interface BatchData {
   readonly processedRequests: ApiAddResult[];
   readonly unprocessedRequests: { uniqueKey: string; url: string; method?: string }[];
-}
-
-/** Parses a request of an API answer: nulls dropped, extra fields (such as `lockExpiresAt`) ignored. */
-function parseRequest(value: unknown): RequestData | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  const clean = Object.fromEntries(Object.entries(value).filter(([, field]) => field !== null));
-  const parsed = requestDataSchema.safeParse({ userData: {}, retryCount: 0, noRetry: false, errorMessages: [], method: 'GET', ...clean });
-  return parsed.success ? parsed.data : undefined;
 }
 
 function addResult(result: ApiAddResult): AddRequestResult {
@@ -128,14 +120,14 @@ export class CloudRequestQueue implements RequestQueueClient {
       notFound: 'absent',
       what: `Request "${id}" in ${this.#what}`,
     });
-    return data === undefined ? undefined : parseRequest(data);
+    return data === undefined ? undefined : parseStoredRequest(data);
   }
 
   /** Full requests from API items; the Apify platform gives only some fields in head listings. */
   async #complete(items: readonly unknown[]): Promise<RequestData[]> {
     const out: RequestData[] = [];
     for (const item of items) {
-      const full = parseRequest(item) ?? (await this.getRequest(String((item as { id?: unknown }).id)));
+      const full = parseStoredRequest(item) ?? (await this.getRequest(String((item as { id?: unknown }).id)));
       if (full) out.push(full);
     }
     return out;
