@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import {
   PendingRequestOrder,
   StorageError,
+  httpMethodSchema,
   lowerBound,
   notFound,
   parseStoredRequest,
@@ -32,10 +33,16 @@ interface QueueEntry {
   placement: number;
 }
 
+/**
+ * The entry of every handled request: a handled request needs no order, so they share one entry,
+ * which keeps a queue of a million requests small. Frozen: nothing may change it.
+ */
+const HANDLED: QueueEntry = Object.freeze({ id: '', state: 'handled', orderNo: null, placement: 0 }) as QueueEntry;
+
 /** Order keys of requests added in the same millisecond differ by this (exact in a double). */
 const ORDER_STEP = 1 / 1024;
 /** Requests whose JSON is kept in memory, so fetching what was just added reads no file. */
-const CACHED_REQUESTS = 20_000;
+const CACHED_REQUESTS = 2_000;
 /** Crawlee reads `forefrontRequestIds` from the metadata to serve forefront requests first. */
 const MAX_FOREFRONT_IDS_IN_METADATA = 10_000;
 
@@ -54,6 +61,26 @@ function readOrderNo(text: string): number | null | undefined {
   }
   const orderNo = (JSON.parse(text) as { orderNo?: unknown } | null)?.orderNo;
   return orderNo === null || typeof orderNo === 'number' ? orderNo : undefined;
+}
+
+const HTTP_METHODS = new Set<string>(httpMethodSchema.options);
+
+/** True for a request with every field of `RequestData` present, as our client writes them. */
+function isCompleteRequest(value: unknown): value is RequestData {
+  if (value === null || typeof value !== 'object') return false;
+  const r = value as Record<string, unknown>;
+  return (
+    typeof r['id'] === 'string' &&
+    typeof r['url'] === 'string' &&
+    typeof r['uniqueKey'] === 'string' &&
+    HTTP_METHODS.has(r['method'] as string) &&
+    typeof r['retryCount'] === 'number' &&
+    typeof r['noRetry'] === 'boolean' &&
+    Array.isArray(r['errorMessages']) &&
+    r['userData'] !== null &&
+    typeof r['userData'] === 'object' &&
+    !Object.values(r).includes(null)
+  );
 }
 
 const ORDER_PREFIX = '{"orderNo":';
@@ -128,13 +155,18 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     this.#snapshotHolds = snapshot !== undefined;
     const pending: QueueEntry[] = [];
     const add = (id: string, orderNo: number | null): void => {
-      const entry: QueueEntry = { id, state: orderNo === null ? 'handled' : 'pending', orderNo, placement: 0 };
+      if (orderNo === null) {
+        this.#entries.set(id, HANDLED);
+        this.#handledCount++;
+        return;
+      }
+      const entry: QueueEntry = { id, state: 'pending', orderNo, placement: 0 };
       this.#entries.set(id, entry);
-      if (orderNo === null) this.#handledCount++;
-      else pending.push(entry);
+      pending.push(entry);
     };
     if (snapshot) {
-      for (const { id, orderNo } of snapshot) add(id, orderNo);
+      const { ids, orderNos } = snapshot;
+      for (let i = 0; i < ids.length; i++) add(ids[i]!, orderNos[i]!);
     } else {
       this.#scanFiles(add);
     }
@@ -192,7 +224,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     if (this.metadataFile.dirty) this.#snapshotHolds = false;
     super.flush();
     if (this.dropped || this.#snapshotHolds || this.#entries.size < this.ctx.queueSnapshotMinRequests) return;
-    writeQueueSnapshot(this.dir, this.#entries.values(), this.#entries.size, this.ctx.writeOptions);
+    writeQueueSnapshot(this.dir, this.#entries, this.ctx.writeOptions);
     this.#snapshotHolds = true;
   }
 
@@ -255,7 +287,9 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     const path = join(this.dir, `${id}.json`);
     try {
       const file = JSON.parse(readFileSync(path, 'utf8')) as { json?: unknown };
-      const request = typeof file.json === 'string' ? parseStoredRequest(JSON.parse(file.json)) : undefined;
+      const stored: unknown = typeof file.json === 'string' ? JSON.parse(file.json) : undefined;
+      // What we wrote is complete; what others wrote gets its defaults and is checked.
+      const request = isCompleteRequest(stored) ? stored : parseStoredRequest(stored);
       if (request) return request;
       this.ctx.logger.warn(`Skipping request file ${path}: it holds no valid request`);
     } catch (error) {
@@ -270,8 +304,8 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     return entry;
   }
 
-  #result(entry: QueueEntry, uniqueKey: string, wasAlreadyPresent: boolean): AddRequestResult {
-    return { requestId: entry.id, uniqueKey, wasAlreadyPresent, wasAlreadyHandled: entry.state === 'handled' };
+  #result(request: RequestData, entry: QueueEntry, wasAlreadyPresent: boolean): AddRequestResult {
+    return { requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent, wasAlreadyHandled: entry.state === 'handled' };
   }
 
   #count(state: RequestState, delta: number): void {
@@ -280,19 +314,39 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     else this.#handledCount += delta;
   }
 
-  #setState(entry: QueueEntry, state: RequestState): void {
+  /** Moves a request that is not handled between pending and in progress. */
+  #setState(entry: QueueEntry, state: 'pending' | 'in-progress'): void {
     if (entry.state === state) return;
     this.#count(entry.state, -1);
     this.#count(state, 1);
     entry.state = state;
   }
 
-  /** Removes a request from the queue's memory. */
-  #forget(entry: QueueEntry): void {
+  /** Marks the request of `entry` handled: its places in the order go stale, and it shares {@link HANDLED}. */
+  #setHandled(entry: QueueEntry): void {
+    if (entry === HANDLED) return;
     this.#count(entry.state, -1);
-    this.#order.unplace(entry);
-    this.#entries.delete(entry.id);
-    this.#cache.delete(entry.id);
+    this.#handledCount++;
+    entry.state = 'handled';
+    this.#entries.set(entry.id, HANDLED);
+  }
+
+  /** A pending entry for a handled request made pending again, placed as `forefront` says. */
+  #unhandle(id: string, orderNo: number, forefront: boolean): QueueEntry {
+    const entry: QueueEntry = { id, state: 'pending', orderNo, placement: 0 };
+    this.#handledCount--;
+    this.#pendingCount++;
+    this.#entries.set(id, entry);
+    this.#order.place(entry, forefront);
+    return entry;
+  }
+
+  /** Removes the request `id` from the queue's memory. */
+  #forget(id: string, entry: QueueEntry): void {
+    this.#count(entry.state, -1);
+    if (entry !== HANDLED) this.#order.unplace(entry);
+    this.#entries.delete(id);
+    this.#cache.delete(id);
     this.#sortedIds = undefined;
   }
 
@@ -303,22 +357,23 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     for (const request of requests) {
       const existing = this.#entries.get(request.id);
       if (existing) {
-        processedRequests.push(this.#result(existing, request.uniqueKey, true));
+        processedRequests.push(this.#result(request, existing, true));
         continue;
       }
       const handled = request.handledAt !== undefined;
       const orderNo = handled ? null : this.#nextOrderNo(forefront);
       this.#writeRequest(request, orderNo);
-      const entry: QueueEntry = { id: request.id, state: handled ? 'handled' : 'pending', orderNo, placement: 0 };
-      this.#entries.set(entry.id, entry);
       this.#sortedIds = undefined;
-      if (handled) {
+      if (orderNo === null) {
+        this.#entries.set(request.id, HANDLED);
         this.#handledCount++;
       } else {
+        const entry: QueueEntry = { id: request.id, state: 'pending', orderNo, placement: 0 };
+        this.#entries.set(request.id, entry);
         this.#pendingCount++;
         this.#order.place(entry, forefront);
       }
-      processedRequests.push({ requestId: entry.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false });
+      processedRequests.push({ requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false });
     }
     this.touch(true);
     return { processedRequests, unprocessedRequests: [] };
@@ -340,7 +395,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
         return request;
       }
       // An unreadable file (written by someone else) cannot be served: leave it out of the queue.
-      this.#forget(entry);
+      this.#forget(entry.id, entry);
     }
     return null;
   }
@@ -348,11 +403,10 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   async markRequestAsHandled(request: RequestData): Promise<AddRequestResult> {
     this.assertLive();
     const entry = this.#entryOf(request);
-    if (entry.state === 'handled') return this.#result(entry, request.uniqueKey, true);
-    const result = this.#result(entry, request.uniqueKey, true);
+    if (entry.state === 'handled') return this.#result(request, entry, true);
+    const result = this.#result(request, entry, true);
     this.#writeRequest(request, null);
-    entry.orderNo = null;
-    this.#setState(entry, 'handled');
+    this.#setHandled(entry);
     this.touch(true);
     return result;
   }
@@ -360,7 +414,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   async reclaimRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
     this.assertLive();
     const entry = this.#entryOf(request);
-    if (entry.state === 'handled') return this.#result(entry, request.uniqueKey, true);
+    if (entry.state === 'handled') return this.#result(request, entry, true);
     const { handledAt: _ignored, ...pending } = request;
     const orderNo = this.#nextOrderNo(forefront);
     this.#writeRequest(pending, orderNo);
@@ -368,27 +422,27 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     this.#setState(entry, 'pending');
     this.#order.place(entry, forefront);
     this.touch(true);
-    return this.#result(entry, request.uniqueKey, true);
+    return this.#result(request, entry, true);
   }
 
   async updateRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
     this.assertLive();
     const entry = this.#entryOf(request);
-    const result = this.#result(entry, request.uniqueKey, true);
+    const result = this.#result(request, entry, true);
     const wantsHandled = request.handledAt !== undefined;
-    let orderNo = entry.orderNo;
-    let place = false;
-    if (wantsHandled) orderNo = null;
-    else if (entry.state === 'handled' || (entry.state === 'pending' && forefront)) {
-      orderNo = this.#nextOrderNo(forefront);
-      place = true;
-    }
-    this.#writeRequest(request, orderNo);
-    entry.orderNo = orderNo;
-    if (wantsHandled) this.#setState(entry, 'handled');
-    else if (place) {
-      this.#setState(entry, 'pending');
-      this.#order.place(entry, forefront);
+    if (wantsHandled) {
+      this.#writeRequest(request, null);
+      this.#setHandled(entry);
+    } else if (entry === HANDLED) {
+      const orderNo = this.#nextOrderNo(forefront);
+      this.#writeRequest(request, orderNo);
+      this.#unhandle(request.id, orderNo, forefront);
+    } else if (entry.state === 'pending' && forefront) {
+      entry.orderNo = this.#nextOrderNo(true);
+      this.#writeRequest(request, entry.orderNo);
+      this.#order.place(entry, true);
+    } else {
+      this.#writeRequest(request, entry.orderNo);
     }
     this.touch(true);
     return result;
@@ -400,7 +454,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     if (!entry) return;
     this.#snapshotHolds = false;
     removeFileSync(join(this.dir, `${id}.json`));
-    this.#forget(entry);
+    this.#forget(id, entry);
     this.touch(true);
   }
 

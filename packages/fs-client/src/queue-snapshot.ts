@@ -15,10 +15,11 @@ import { ensureDirSync, writeFileAtomicSync, type WriteOptions } from './safe-fi
 const SNAPSHOT_DIR = '.x-index';
 const SNAPSHOT_FILE = 'queue-snapshot.txt';
 const HEADER = 'x-queue-snapshot 1';
+const NEWLINE = 0x0a;
+const TAB = 0x09;
 
-/** One request in a snapshot: its id and its order key (`null` when handled). */
+/** What a snapshot records of a request: its order key (`null` when handled). */
 export interface SnapshotEntry {
-  readonly id: string;
   readonly orderNo: number | null;
 }
 
@@ -26,41 +27,50 @@ function folderTime(dir: string): bigint {
   return statSync(dir, { bigint: true }).mtimeNs;
 }
 
-/** Writes the snapshot of the queue folder `dir` holding `entries` (what is on disk now). */
-export function writeQueueSnapshot(dir: string, entries: Iterable<SnapshotEntry>, count: number, options: WriteOptions): void {
+/** Writes the snapshot of the queue folder `dir` holding `entries` by id (what is on disk now). */
+export function writeQueueSnapshot(dir: string, entries: ReadonlyMap<string, SnapshotEntry>, options: WriteOptions): void {
   const snapshotDir = join(dir, SNAPSHOT_DIR);
   ensureDirSync(snapshotDir);
   // After the subfolder exists: creating it was the last change to the queue folder.
-  const lines = [`${HEADER} ${folderTime(dir)} ${count}`];
-  for (const { id, orderNo } of entries) lines.push(`${id}\t${orderNo === null ? '-' : orderNo}`);
+  const lines = [`${HEADER} ${folderTime(dir)} ${entries.size}`];
+  for (const [id, { orderNo }] of entries) lines.push(`${id}\t${orderNo === null ? '-' : orderNo}`);
   writeFileAtomicSync(join(snapshotDir, SNAPSHOT_FILE), `${lines.join('\n')}\n`, options);
 }
 
+/** The requests of a snapshot: ids and order keys side by side (`null` when handled). */
+export interface SnapshotEntries {
+  readonly ids: string[];
+  readonly orderNos: (number | null)[];
+}
+
 /** The snapshot of the queue folder `dir`, or `undefined` when there is none that still holds. */
-export function readQueueSnapshot(dir: string): SnapshotEntry[] | undefined {
-  let text: string;
+export function readQueueSnapshot(dir: string): SnapshotEntries | undefined {
+  let bytes: Buffer;
   try {
-    text = readFileSync(join(dir, SNAPSHOT_DIR, SNAPSHOT_FILE), 'utf8');
+    bytes = readFileSync(join(dir, SNAPSHOT_DIR, SNAPSHOT_FILE));
   } catch {
     return undefined;
   }
-  const firstLineEnd = text.indexOf('\n');
-  const header = text.slice(0, firstLineEnd).split(' ');
-  if (firstLineEnd === -1 || `${header[0]} ${header[1]}` !== HEADER || header.length !== 4) return undefined;
+  const firstLineEnd = bytes.indexOf(NEWLINE);
+  if (firstLineEnd === -1) return undefined;
+  const header = bytes.toString('latin1', 0, firstLineEnd).split(' ');
+  if (`${header[0]} ${header[1]}` !== HEADER || header.length !== 4) return undefined;
   if (header[2] !== String(folderTime(dir))) return undefined;
   const count = Number(header[3]);
-  const entries: SnapshotEntry[] = [];
-  let start = firstLineEnd + 1;
-  while (start < text.length) {
-    const end = text.indexOf('\n', start);
+  const ids: string[] = [];
+  const orderNos: (number | null)[] = [];
+  // Each id is decoded on its own from the bytes: a slice of one big string would keep all of it alive.
+  for (let start = firstLineEnd + 1; start < bytes.length; ) {
+    const end = bytes.indexOf(NEWLINE, start);
     if (end === -1) return undefined; // Cut short.
-    const tab = text.indexOf('\t', start);
+    const tab = bytes.indexOf(TAB, start);
     if (tab === -1 || tab > end) return undefined;
-    const value = text.slice(tab + 1, end);
+    const value = bytes.toString('latin1', tab + 1, end);
     const orderNo = value === '-' ? null : Number(value);
-    if (orderNo !== null && !Number.isFinite(orderNo)) return undefined;
-    entries.push({ id: text.slice(start, tab), orderNo });
+    if (orderNo !== null && (value === '' || !Number.isFinite(orderNo))) return undefined;
+    ids.push(bytes.toString('utf8', start, tab));
+    orderNos.push(orderNo);
     start = end + 1;
   }
-  return entries.length === count ? entries : undefined;
+  return ids.length === count ? { ids, orderNos } : undefined;
 }
