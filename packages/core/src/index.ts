@@ -6,6 +6,7 @@ export {
   parseStoredRequest,
   requestDataSchema,
   requestQueueMetadataSchema,
+  storageMetadataOf,
   storageMetadataSchema,
   type AddRequestResult,
   type DatasetMetadata,
@@ -14,6 +15,7 @@ export {
   type RequestData,
   type RequestQueueMetadata,
   type StorageKind,
+  type StorageMetadata,
 } from './models.js';
 export {
   MAX_ITEM_BYTES,

@@ -14,6 +14,26 @@ export const storageMetadataSchema = z.object({
   accessedAt: dateSchema,
 });
 
+/** Fields every storage's metadata has: id, name, and when it was made, changed and read. */
+export type StorageMetadata = z.infer<typeof storageMetadataSchema>;
+
+/** The shared metadata fields of a storage kept as timestamps (ms since the epoch), for storage clients. */
+export function storageMetadataOf(storage: {
+  readonly id: string;
+  readonly name: string | undefined;
+  readonly createdAt: number;
+  readonly modifiedAt: number;
+  readonly accessedAt: number;
+}): StorageMetadata {
+  return {
+    id: storage.id,
+    ...(storage.name === undefined ? {} : { name: storage.name }),
+    createdAt: new Date(storage.createdAt),
+    modifiedAt: new Date(storage.modifiedAt),
+    accessedAt: new Date(storage.accessedAt),
+  };
+}
+
 /** Metadata of a dataset. */
 export const datasetMetadataSchema = storageMetadataSchema.extend({
   itemCount: z.number().int().nonnegative(),

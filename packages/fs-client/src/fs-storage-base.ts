@@ -1,6 +1,6 @@
 import { rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createStorageId, notFound, type StorageKind, type StorageTarget } from '@x/core';
+import { createStorageId, notFound, storageMetadataOf, type StorageKind, type StorageMetadata, type StorageTarget } from '@x/core';
 import { METADATA_FILE_NAME, MetadataFile, readJsonFile, type WarningLogger } from './metadata-file.js';
 import { ensureDirSync, listDirSync, resolveInside, type WriteOptions } from './safe-files.js';
 
@@ -91,14 +91,8 @@ export abstract class FsStorageBase {
   protected abstract metadataRecord(): Record<string, unknown>;
 
   /** The shared metadata fields as `Date`s. */
-  protected baseMetadata(): { id: string; name?: string; createdAt: Date; modifiedAt: Date; accessedAt: Date } {
-    return {
-      id: this.id,
-      ...(this.name === undefined ? {} : { name: this.name }),
-      createdAt: new Date(this.createdAt),
-      modifiedAt: new Date(this.modifiedAt),
-      accessedAt: new Date(this.accessedAt),
-    };
+  protected baseMetadata(): StorageMetadata {
+    return storageMetadataOf(this);
   }
 
   /** The shared metadata fields in the on-disk form. */

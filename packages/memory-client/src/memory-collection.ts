@@ -1,4 +1,4 @@
-import { createStorageId, notFound, type StorageKind, type StorageTarget } from '@x/core';
+import { createStorageId, notFound, storageMetadataOf, type StorageKind, type StorageMetadata, type StorageTarget } from '@x/core';
 
 /**
  * What every in-memory storage has: its identity, timestamps (ms since the epoch), and the
@@ -27,14 +27,8 @@ export abstract class MemoryStorageBase {
   }
 
   /** The shared metadata fields as `Date`s. */
-  protected baseMetadata(): { id: string; name?: string; createdAt: Date; modifiedAt: Date; accessedAt: Date } {
-    return {
-      id: this.id,
-      ...(this.name === undefined ? {} : { name: this.name }),
-      createdAt: new Date(this.createdAt),
-      modifiedAt: new Date(this.modifiedAt),
-      accessedAt: new Date(this.accessedAt),
-    };
+  protected baseMetadata(): StorageMetadata {
+    return storageMetadataOf(this);
   }
 }
 

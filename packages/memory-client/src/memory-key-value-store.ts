@@ -21,7 +21,6 @@ export class MemoryKeyValueStore extends MemoryStorageBase implements KeyValueSt
   readonly #records = new Map<string, MemoryRecord>();
   #sortedKeys: string[] | undefined;
 
-
   async getMetadata(): Promise<KeyValueStoreMetadata> {
     this.assertLive();
     return this.baseMetadata();
