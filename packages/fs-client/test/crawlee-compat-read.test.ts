@@ -10,31 +10,19 @@ import {
   RequestQueueV1 as CrawleeRequestQueueV1,
 } from '@crawlee/core';
 import { Dataset, KeyValueStore, RequestQueue, requestIdFromUniqueKey, type Request } from '@x/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FileSystemStorageClient } from '../src/index.js';
 import {
   PNG_PIXEL,
   PRODUCT_ITEMS,
   collectingLogger,
   crawleeStorage,
-  makeStorageDir,
-  removeStorageDir,
-  settleCrawlee,
+  storageDirsPerTest,
   sleep,
   url,
 } from './crawlee-fixtures.js';
 
-const dirs: string[] = [];
-afterEach(async () => {
-  await settleCrawlee();
-  for (const dir of dirs.splice(0)) removeStorageDir(dir);
-});
-
-function newDir(label: string): string {
-  const dir = makeStorageDir(label);
-  dirs.push(dir);
-  return dir;
-}
+const newDir = storageDirsPerTest();
 
 function readJson(path: string): unknown {
   return JSON.parse(readFileSync(path, 'utf8'));

@@ -10,21 +10,11 @@ import {
   type Request as CrawleeRequest,
 } from '@crawlee/core';
 import { Dataset, KeyValueStore, Request, RequestQueue } from '@x/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { FileSystemStorageClient } from '../src/index.js';
-import { PNG_PIXEL, PRODUCT_ITEMS, collectingLogger, crawleeStorage, makeStorageDir, removeStorageDir, settleCrawlee, url } from './crawlee-fixtures.js';
+import { PNG_PIXEL, PRODUCT_ITEMS, collectingLogger, crawleeStorage, storageDirsPerTest, url } from './crawlee-fixtures.js';
 
-const dirs: string[] = [];
-afterEach(async () => {
-  await settleCrawlee();
-  for (const dir of dirs.splice(0)) removeStorageDir(dir);
-});
-
-function newDir(label: string): string {
-  const dir = makeStorageDir(label);
-  dirs.push(dir);
-  return dir;
-}
+const newDir = storageDirsPerTest();
 
 /** Our client on `dir`, with a logger that fails the test on any warning. */
 function ourClient(dir: string): { storageClient: FileSystemStorageClient; warnings: string[] } {

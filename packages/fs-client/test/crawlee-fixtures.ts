@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Configuration, log } from '@crawlee/core';
 import { MemoryStorage } from '@crawlee/memory-storage';
+import { afterEach } from 'vitest';
 import type { WarningLogger } from '../src/index.js';
 
 // Crawlee logs every lock and skipped file at INFO/WARNING; the tests assert on the files instead.
@@ -79,4 +80,21 @@ export const PRODUCT_ITEMS: Record<string, unknown>[] = [
 /** The request each test queue holds, by a short name. */
 export function url(name: string): string {
   return `https://example.com/${name}`;
+}
+
+/**
+ * A temporary storage folder per call, all removed after each test once Crawlee has finished
+ * its background writes. Call at the top of a test file.
+ */
+export function storageDirsPerTest(): (label: string) => string {
+  const dirs: string[] = [];
+  afterEach(async () => {
+    await settleCrawlee();
+    for (const dir of dirs.splice(0)) removeStorageDir(dir);
+  });
+  return (label) => {
+    const dir = makeStorageDir(label);
+    dirs.push(dir);
+    return dir;
+  };
 }
