@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import type { BenchTarget } from './target.js';
 import { countsAt, type Phase, type PhaseTiming, type RunContext, type Workload } from './workloads.js';
 
@@ -41,8 +42,13 @@ const gc = (globalThis as { gc?: () => void }).gc;
 /** True when the run can collect garbage between measurements (node --expose-gc). */
 export const gcExposed = gc !== undefined;
 
-function collectGarbage(): void {
+/**
+ * Puts every target on the same footing before a measured run: garbage collected, and the disk's
+ * write-back of earlier runs done (`sync`), so one target's writes never slow the next one's timing.
+ */
+function settle(): void {
   gc?.();
+  if (process.platform !== 'win32') execFileSync('sync');
 }
 
 let storageCounter = 0;
@@ -52,13 +58,13 @@ const context: RunContext = {
 };
 
 async function measureOn(workload: Workload, target: BenchTarget, scale: number): Promise<{ best: Map<string, PhaseTiming>; runs: number }> {
-  collectGarbage();
+  settle();
   await workload.run(target, countsAt(workload, scale * WARMUP_FRACTION), context);
   const counts = countsAt(workload, scale);
   const best = new Map<string, PhaseTiming>();
   let runs = 0;
   for (;;) {
-    collectGarbage();
+    settle();
     const timings = await workload.run(target, counts, context);
     runs++;
     for (const timing of timings) {

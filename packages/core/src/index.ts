@@ -75,7 +75,7 @@ export { Dataset, type DatasetItem, type DatasetPage, type ExportOptions, type G
 export { KeyValueStore, type IterateKeysOptions, type SetValueOptions } from './key-value-store.js';
 export { RequestQueue, type RequestPlacementOptions } from './request-queue.js';
 export { createStorageId } from './storage-ids.js';
-export { PendingRequestOrder, type OrderedEntry } from './pending-request-order.js';
+export { RequestQueueIndex, type RequestSlotsPage, type RequestState } from './request-queue-index.js';
 export { lowerBound, pageOfSortedKeys } from './key-pages.js';
 export { purgeDefaultStorages, type PurgeOptions } from './purge.js';
 export { createRecordSignature } from './record-signature.js';

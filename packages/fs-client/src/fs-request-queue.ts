@@ -1,10 +1,9 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import {
-  PendingRequestOrder,
+  RequestQueueIndex,
   StorageError,
   httpMethodSchema,
-  lowerBound,
   notFound,
   parseStoredRequest,
   type AddRequestResult,
@@ -22,22 +21,6 @@ import { runAtExit } from './exit-hooks.js';
 import { METADATA_FILE_NAME } from './metadata-file.js';
 import { readQueueSnapshot, writeQueueSnapshot } from './queue-snapshot.js';
 import { MAX_FILE_NAME_BYTES, isTempFileName, listDirSync, removeFileSync, removeTempFilesSync, writeFileAtomicSync } from './safe-files.js';
-
-type RequestState = 'pending' | 'in-progress' | 'handled';
-
-interface QueueEntry {
-  readonly id: string;
-  state: RequestState;
-  /** The order key on disk: `+ms` regular, `-ms` forefront, `null` handled. */
-  orderNo: number | null;
-  placement: number;
-}
-
-/**
- * The entry of every handled request: a handled request needs no order, so they share one entry,
- * which keeps a queue of a million requests small. Frozen: nothing may change it.
- */
-const HANDLED: QueueEntry = Object.freeze({ id: '', state: 'handled', orderNo: null, placement: 0 }) as QueueEntry;
 
 /** Order keys of requests added in the same millisecond differ by this (exact in a double). */
 const ORDER_STEP = 1 / 1024;
@@ -92,7 +75,7 @@ const prefixBuffer = Buffer.alloc(64);
  * Gives `undefined` for a file in another form (Crawlee's), to be read whole.
  */
 function readOrderNoFast(path: string): number | null | undefined {
-  const fd = openSync(path, 'r');
+  const fd = openSync(path, constants.O_RDONLY);
   let length: number;
   try {
     length = readSync(fd, prefixBuffer, 0, prefixBuffer.length, 0);
@@ -130,15 +113,11 @@ function requestFileName(id: string): string {
  * queue is opened again.
  */
 export class FsRequestQueue extends FsStorageBase implements RequestQueueClient {
-  readonly #entries = new Map<string, QueueEntry>();
-  readonly #order = new PendingRequestOrder<QueueEntry>((entry) => entry.state === 'pending');
+  /** Every request's state and order key on disk (`+ms` regular, `-ms` forefront, `null` handled). */
+  readonly #index = new RequestQueueIndex();
   readonly #cache = new LRUCache<string, string>({ max: CACHED_REQUESTS });
-  #pendingCount = 0;
-  #inProgressCount = 0;
-  #handledCount = 0;
   #regularClock = 0;
   #forefrontClock = 0;
-  #sortedIds: string[] | undefined;
   /** The folder's snapshot matches the files (nothing was written since it was read or made). */
   #snapshotHolds = false;
   readonly #cancelExitSnapshot: () => void;
@@ -151,58 +130,42 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
 
   /** Rebuilds the states and the order: from the folder's snapshot if it still holds, else from the request files. */
   #scan(identity: FolderIdentity): void {
-    const snapshot = readQueueSnapshot(this.dir);
-    this.#snapshotHolds = snapshot !== undefined;
-    const pending: QueueEntry[] = [];
-    const add = (id: string, orderNo: number | null): void => {
-      if (orderNo === null) {
-        this.#entries.set(id, HANDLED);
-        this.#handledCount++;
-        return;
-      }
-      const entry: QueueEntry = { id, state: 'pending', orderNo, placement: 0 };
-      this.#entries.set(id, entry);
-      pending.push(entry);
+    const index = this.#index;
+    const restore = (id: string, orderNo: number | null): void => {
+      if (index.find(id) !== -1) return; // Only a damaged snapshot names a request twice.
+      index.restore(id, orderNo);
+      if (orderNo === null) return;
+      if (orderNo < 0) this.#forefrontClock = Math.max(this.#forefrontClock, -orderNo);
+      else this.#regularClock = Math.max(this.#regularClock, orderNo);
     };
-    if (snapshot) {
-      const { ids, orderNos } = snapshot;
-      for (let i = 0; i < ids.length; i++) add(ids[i]!, orderNos[i]!);
-    } else {
-      this.#scanFiles(add);
+    this.#snapshotHolds = readQueueSnapshot(this.dir, restore);
+    if (!this.#snapshotHolds) {
+      // A snapshot that turned out damaged halfway may have restored some requests.
+      index.clear();
+      this.#regularClock = 0;
+      this.#forefrontClock = 0;
+      this.#scanFiles(restore);
     }
-    pending.sort((a, b) => a.orderNo! - b.orderNo!);
-    // Forefront keys are negative: the most negative is fetched first, so it goes on the stack last.
-    for (let i = pending.length - 1; i >= 0; i--) {
-      const entry = pending[i]!;
-      if (entry.orderNo! < 0) {
-        this.#order.place(entry, true);
-        this.#forefrontClock = Math.max(this.#forefrontClock, -entry.orderNo!);
-      }
-    }
-    for (const entry of pending) {
-      if (entry.orderNo! >= 0) {
-        this.#order.place(entry, false);
-        this.#regularClock = Math.max(this.#regularClock, entry.orderNo!);
-      }
-    }
-    this.#pendingCount = pending.length;
+    index.placeRestored();
     const stored = identity.stored;
-    if (stored['handledRequestCount'] !== this.#handledCount || stored['totalRequestCount'] !== this.#entries.size) {
+    if (stored['handledRequestCount'] !== index.handledCount || stored['totalRequestCount'] !== index.size) {
       this.metadataFile.changed();
     }
   }
-
   /** Reads the order key of every request file (the start of each file, for files we wrote). */
   #scanFiles(add: (id: string, orderNo: number | null) => void): void {
     const names = listDirSync(this.dir);
     removeTempFilesSync(this.dir, names);
+    const prefix = join(this.dir, '/');
     for (const name of names) {
       if (!name.endsWith('.json') || name === METADATA_FILE_NAME || isTempFileName(name) || name.startsWith('.')) continue;
-      const path = join(this.dir, name);
+      const path = prefix + name;
       let orderNo: number | null | undefined;
       try {
         // The rest of the file is parsed when the request is read: the key says where it belongs.
-        orderNo = readOrderNoFast(path) ?? readOrderNo(readFileSync(path, 'utf8'));
+        orderNo = readOrderNoFast(path);
+        // `null` (handled) is an answer; only `undefined` means the file is in another form.
+        if (orderNo === undefined) orderNo = readOrderNo(readFileSync(path, 'utf8'));
       } catch (error) {
         this.ctx.logger.warn(`Skipping request file ${path}: ${(error as Error).message}`);
         continue;
@@ -223,33 +186,31 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     // Writing the metadata file changes the folder too: a snapshot made before it no longer holds.
     if (this.metadataFile.dirty) this.#snapshotHolds = false;
     super.flush();
-    if (this.dropped || this.#snapshotHolds || this.#entries.size < this.ctx.queueSnapshotMinRequests) return;
-    writeQueueSnapshot(this.dir, this.#entries, this.ctx.writeOptions);
+    if (this.dropped || this.#snapshotHolds || this.#index.size < this.ctx.queueSnapshotMinRequests) return;
+    writeQueueSnapshot(this.dir, this.#index, this.ctx.writeOptions);
     this.#snapshotHolds = true;
+  }
+
+  #counts(): Pick<RequestQueueMetadata, 'totalRequestCount' | 'handledRequestCount' | 'pendingRequestCount'> {
+    const index = this.#index;
+    return { totalRequestCount: index.size, handledRequestCount: index.handledCount, pendingRequestCount: index.size - index.handledCount };
   }
 
   protected metadataRecord(): Record<string, unknown> {
     return {
       ...this.baseRecord(),
-      totalRequestCount: this.#entries.size,
-      handledRequestCount: this.#handledCount,
-      pendingRequestCount: this.#entries.size - this.#handledCount,
+      ...this.#counts(),
       hadMultipleClients: false,
-      forefrontRequestIds: this.#order
-        .forefrontEntries()
+      forefrontRequestIds: this.#index
+        .forefrontSlots()
         .slice(-MAX_FOREFRONT_IDS_IN_METADATA)
-        .map((entry) => entry.id),
+        .map((slot) => this.#index.idOf(slot)),
     };
   }
 
   async getMetadata(): Promise<RequestQueueMetadata> {
     this.assertLive();
-    return {
-      ...this.baseMetadata(),
-      totalRequestCount: this.#entries.size,
-      handledRequestCount: this.#handledCount,
-      pendingRequestCount: this.#entries.size - this.#handledCount,
-    };
+    return { ...this.baseMetadata(), ...this.#counts() };
   }
 
   #nextOrderNo(forefront: boolean): number {
@@ -298,81 +259,37 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     return undefined;
   }
 
-  #entryOf(request: RequestData): QueueEntry {
-    const entry = this.#entries.get(request.id);
-    if (!entry) throw notFound(`Request "${request.id}" in request queue "${this.name ?? this.id}"`);
-    return entry;
+  #slotOf(request: RequestData): number {
+    const slot = this.#index.find(request.id);
+    if (slot === -1) throw notFound(`Request "${request.id}" in request queue "${this.name ?? this.id}"`);
+    return slot;
   }
 
-  #result(request: RequestData, entry: QueueEntry, wasAlreadyPresent: boolean): AddRequestResult {
-    return { requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent, wasAlreadyHandled: entry.state === 'handled' };
+  #result(request: RequestData, wasAlreadyHandled: boolean): AddRequestResult {
+    return { requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: true, wasAlreadyHandled };
   }
 
-  #count(state: RequestState, delta: number): void {
-    if (state === 'pending') this.#pendingCount += delta;
-    else if (state === 'in-progress') this.#inProgressCount += delta;
-    else this.#handledCount += delta;
-  }
-
-  /** Moves a request that is not handled between pending and in progress. */
-  #setState(entry: QueueEntry, state: 'pending' | 'in-progress'): void {
-    if (entry.state === state) return;
-    this.#count(entry.state, -1);
-    this.#count(state, 1);
-    entry.state = state;
-  }
-
-  /** Marks the request of `entry` handled: its places in the order go stale, and it shares {@link HANDLED}. */
-  #setHandled(entry: QueueEntry): void {
-    if (entry === HANDLED) return;
-    this.#count(entry.state, -1);
-    this.#handledCount++;
-    entry.state = 'handled';
-    this.#entries.set(entry.id, HANDLED);
-  }
-
-  /** A pending entry for a handled request made pending again, placed as `forefront` says. */
-  #unhandle(id: string, orderNo: number, forefront: boolean): QueueEntry {
-    const entry: QueueEntry = { id, state: 'pending', orderNo, placement: 0 };
-    this.#handledCount--;
-    this.#pendingCount++;
-    this.#entries.set(id, entry);
-    this.#order.place(entry, forefront);
-    return entry;
-  }
-
-  /** Removes the request `id` from the queue's memory. */
-  #forget(id: string, entry: QueueEntry): void {
-    this.#count(entry.state, -1);
-    if (entry !== HANDLED) this.#order.unplace(entry);
-    this.#entries.delete(id);
+  /** Removes the request in `slot` from the queue's memory. */
+  #forget(slot: number, id: string): void {
+    this.#index.remove(slot);
     this.#cache.delete(id);
-    this.#sortedIds = undefined;
   }
 
   async addRequests(requests: readonly RequestData[], { forefront }: PlacementOptions): Promise<AddRequestsResult> {
     this.assertLive();
     for (const request of requests) requestFileName(request.id); // A bad id means none is added.
+    const index = this.#index;
     const processedRequests: AddRequestResult[] = [];
     for (const request of requests) {
-      const existing = this.#entries.get(request.id);
-      if (existing) {
-        processedRequests.push(this.#result(request, existing, true));
+      const existing = index.find(request.id);
+      if (existing !== -1) {
+        processedRequests.push(this.#result(request, index.stateOf(existing) === 'handled'));
         continue;
       }
       const handled = request.handledAt !== undefined;
       const orderNo = handled ? null : this.#nextOrderNo(forefront);
       this.#writeRequest(request, orderNo);
-      this.#sortedIds = undefined;
-      if (orderNo === null) {
-        this.#entries.set(request.id, HANDLED);
-        this.#handledCount++;
-      } else {
-        const entry: QueueEntry = { id: request.id, state: 'pending', orderNo, placement: 0 };
-        this.#entries.set(request.id, entry);
-        this.#pendingCount++;
-        this.#order.place(entry, forefront);
-      }
+      index.add(request.id, { handled, forefront, orderNo: orderNo ?? 0 });
       processedRequests.push({ requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false });
     }
     this.touch(true);
@@ -382,67 +299,60 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   async getRequest(id: string): Promise<RequestData | undefined> {
     this.assertLive();
     this.accessedAt = Date.now();
-    return this.#entries.has(id) ? this.#readRequest(id) : undefined;
+    return this.#index.find(id) === -1 ? undefined : this.#readRequest(id);
   }
 
   async fetchNextRequest(): Promise<RequestData | null> {
     this.assertLive();
     this.accessedAt = Date.now();
-    for (let entry = this.#order.takeNext(); entry; entry = this.#order.takeNext()) {
-      const request = this.#readRequest(entry.id);
-      if (request) {
-        this.#setState(entry, 'in-progress');
-        return request;
-      }
+    for (let slot = this.#index.takeNext(); slot !== -1; slot = this.#index.takeNext()) {
+      const id = this.#index.idOf(slot);
+      const request = this.#readRequest(id);
+      if (request) return request;
       // An unreadable file (written by someone else) cannot be served: leave it out of the queue.
-      this.#forget(entry.id, entry);
+      this.#forget(slot, id);
     }
     return null;
   }
 
   async markRequestAsHandled(request: RequestData): Promise<AddRequestResult> {
     this.assertLive();
-    const entry = this.#entryOf(request);
-    if (entry.state === 'handled') return this.#result(request, entry, true);
-    const result = this.#result(request, entry, true);
+    const slot = this.#slotOf(request);
+    if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
     this.#writeRequest(request, null);
-    this.#setHandled(entry);
+    this.#index.markHandled(slot);
     this.touch(true);
-    return result;
+    return this.#result(request, false);
   }
 
   async reclaimRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
     this.assertLive();
-    const entry = this.#entryOf(request);
-    if (entry.state === 'handled') return this.#result(request, entry, true);
+    const slot = this.#slotOf(request);
+    if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
     const { handledAt: _ignored, ...pending } = request;
     const orderNo = this.#nextOrderNo(forefront);
     this.#writeRequest(pending, orderNo);
-    entry.orderNo = orderNo;
-    this.#setState(entry, 'pending');
-    this.#order.place(entry, forefront);
+    this.#index.makePending(slot, forefront, orderNo);
     this.touch(true);
-    return this.#result(request, entry, true);
+    return this.#result(request, false);
   }
 
   async updateRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
     this.assertLive();
-    const entry = this.#entryOf(request);
-    const result = this.#result(request, entry, true);
-    const wantsHandled = request.handledAt !== undefined;
-    if (wantsHandled) {
+    const index = this.#index;
+    const slot = this.#slotOf(request);
+    const state = index.stateOf(slot);
+    const result = this.#result(request, state === 'handled');
+    if (request.handledAt !== undefined) {
       this.#writeRequest(request, null);
-      this.#setHandled(entry);
-    } else if (entry === HANDLED) {
+      if (state !== 'handled') index.markHandled(slot);
+    } else if (state === 'handled' || (state === 'pending' && forefront)) {
+      // A handled request made pending again, or a pending one moved to the front.
       const orderNo = this.#nextOrderNo(forefront);
       this.#writeRequest(request, orderNo);
-      this.#unhandle(request.id, orderNo, forefront);
-    } else if (entry.state === 'pending' && forefront) {
-      entry.orderNo = this.#nextOrderNo(true);
-      this.#writeRequest(request, entry.orderNo);
-      this.#order.place(entry, true);
+      index.makePending(slot, forefront, orderNo);
     } else {
-      this.#writeRequest(request, entry.orderNo);
+      this.#writeRequest(request, index.orderNoOf(slot));
     }
     this.touch(true);
     return result;
@@ -450,57 +360,53 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
 
   async deleteRequest(id: string): Promise<void> {
     this.assertLive();
-    const entry = this.#entries.get(id);
-    if (!entry) return;
+    const slot = this.#index.find(id);
+    if (slot === -1) return;
     this.#snapshotHolds = false;
     removeFileSync(join(this.dir, `${id}.json`));
-    this.#forget(id, entry);
+    this.#forget(slot, id);
     this.touch(true);
+  }
+
+  /** The requests in `slots` that can be read. */
+  #readSlots(slots: readonly number[]): RequestData[] {
+    const requests: RequestData[] = [];
+    for (const slot of slots) {
+      const request = this.#readRequest(this.#index.idOf(slot));
+      if (request) requests.push(request);
+    }
+    return requests;
   }
 
   async listHead({ limit }: { readonly limit: number }): Promise<RequestData[]> {
     this.assertLive();
     this.accessedAt = Date.now();
-    const head: RequestData[] = [];
-    for (const entry of this.#order.peek(limit)) {
-      const request = this.#readRequest(entry.id);
-      if (request) head.push(request);
-    }
-    return head;
+    return this.#readSlots(this.#index.peek(limit));
   }
 
   async listRequests({ limit, exclusiveStartId }: ListRequestsOptions): Promise<RequestsPage> {
     this.assertLive();
     this.accessedAt = Date.now();
-    this.#sortedIds ??= [...this.#entries.keys()].sort();
-    const ids = this.#sortedIds;
-    const start = exclusiveStartId === undefined ? 0 : lowerBound(ids, exclusiveStartId, false);
-    const page = ids.slice(start, start + limit);
-    const items: RequestData[] = [];
-    for (const id of page) {
-      const request = this.#readRequest(id);
-      if (request) items.push(request);
-    }
-    const last = page.at(-1);
-    return start + limit < ids.length && last !== undefined ? { items, nextExclusiveStartId: last } : { items };
+    const { slots, nextExclusiveStartId } = this.#index.page(limit, exclusiveStartId);
+    const items = this.#readSlots(slots);
+    return nextExclusiveStartId === undefined ? { items } : { items, nextExclusiveStartId };
   }
 
   async isEmpty(): Promise<boolean> {
     this.assertLive();
-    return this.#pendingCount === 0;
+    return this.#index.pendingCount === 0;
   }
 
   async isFinished(): Promise<boolean> {
     this.assertLive();
-    return this.#pendingCount === 0 && this.#inProgressCount === 0;
+    return this.#index.pendingCount === 0 && this.#index.inProgressCount === 0;
   }
 
   async drop(): Promise<void> {
     this.assertLive();
     this.#cancelExitSnapshot();
     this.removeFolder();
-    this.#entries.clear();
-    this.#order.clear();
+    this.#index.clear();
     this.#cache.clear();
   }
 }

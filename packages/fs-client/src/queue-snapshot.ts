@@ -18,59 +18,68 @@ const HEADER = 'x-queue-snapshot 1';
 const NEWLINE = 0x0a;
 const TAB = 0x09;
 
-/** What a snapshot records of a request: its order key (`null` when handled). */
-export interface SnapshotEntry {
-  readonly orderNo: number | null;
-}
-
 function folderTime(dir: string): bigint {
   return statSync(dir, { bigint: true }).mtimeNs;
 }
 
-/** Writes the snapshot of the queue folder `dir` holding `entries` by id (what is on disk now). */
-export function writeQueueSnapshot(dir: string, entries: ReadonlyMap<string, SnapshotEntry>, options: WriteOptions): void {
+/** The requests of a queue, as a snapshot needs them. */
+export interface SnapshotSource {
+  readonly size: number;
+  /** Calls `visit` with each request's id and order key (`null` when handled). */
+  forEach(visit: (id: string, orderNo: number | null) => void): void;
+}
+
+/** Lines of the snapshot go to the file in chunks of about this many bytes. */
+const CHUNK_BYTES = 1 << 20;
+
+/** Writes the snapshot of the queue folder `dir` holding `requests` (what is on disk now). */
+export function writeQueueSnapshot(dir: string, requests: SnapshotSource, options: WriteOptions): void {
   const snapshotDir = join(dir, SNAPSHOT_DIR);
   ensureDirSync(snapshotDir);
   // After the subfolder exists: creating it was the last change to the queue folder.
-  const lines = [`${HEADER} ${folderTime(dir)} ${entries.size}`];
-  for (const [id, { orderNo }] of entries) lines.push(`${id}\t${orderNo === null ? '-' : orderNo}`);
-  writeFileAtomicSync(join(snapshotDir, SNAPSHOT_FILE), `${lines.join('\n')}\n`, options);
+  const chunks: Buffer[] = [];
+  let lines = `${HEADER} ${folderTime(dir)} ${requests.size}\n`;
+  requests.forEach((id, orderNo) => {
+    lines += `${id}\t${orderNo === null ? '-' : orderNo}\n`;
+    if (lines.length >= CHUNK_BYTES) {
+      chunks.push(Buffer.from(lines));
+      lines = '';
+    }
+  });
+  chunks.push(Buffer.from(lines));
+  writeFileAtomicSync(join(snapshotDir, SNAPSHOT_FILE), chunks, options);
 }
 
-/** The requests of a snapshot: ids and order keys side by side (`null` when handled). */
-export interface SnapshotEntries {
-  readonly ids: string[];
-  readonly orderNos: (number | null)[];
-}
-
-/** The snapshot of the queue folder `dir`, or `undefined` when there is none that still holds. */
-export function readQueueSnapshot(dir: string): SnapshotEntries | undefined {
+/**
+ * Reads the snapshot of the queue folder `dir`, calling `restore` with each request's id and order
+ * key (`null` when handled). False when there is none that still holds; it may then have called
+ * `restore` for some requests before it found the snapshot damaged.
+ */
+export function readQueueSnapshot(dir: string, restore: (id: string, orderNo: number | null) => void): boolean {
   let bytes: Buffer;
   try {
     bytes = readFileSync(join(dir, SNAPSHOT_DIR, SNAPSHOT_FILE));
   } catch {
-    return undefined;
+    return false;
   }
   const firstLineEnd = bytes.indexOf(NEWLINE);
-  if (firstLineEnd === -1) return undefined;
+  if (firstLineEnd === -1) return false;
   const header = bytes.toString('latin1', 0, firstLineEnd).split(' ');
-  if (`${header[0]} ${header[1]}` !== HEADER || header.length !== 4) return undefined;
-  if (header[2] !== String(folderTime(dir))) return undefined;
+  if (`${header[0]} ${header[1]}` !== HEADER || header.length !== 4) return false;
+  if (header[2] !== String(folderTime(dir))) return false;
   const count = Number(header[3]);
-  const ids: string[] = [];
-  const orderNos: (number | null)[] = [];
-  // Each id is decoded on its own from the bytes: a slice of one big string would keep all of it alive.
+  let restored = 0;
   for (let start = firstLineEnd + 1; start < bytes.length; ) {
     const end = bytes.indexOf(NEWLINE, start);
-    if (end === -1) return undefined; // Cut short.
+    if (end === -1) return false; // Cut short.
     const tab = bytes.indexOf(TAB, start);
-    if (tab === -1 || tab > end) return undefined;
+    if (tab === -1 || tab > end) return false;
     const value = bytes.toString('latin1', tab + 1, end);
     const orderNo = value === '-' ? null : Number(value);
-    if (orderNo !== null && (value === '' || !Number.isFinite(orderNo))) return undefined;
-    ids.push(bytes.toString('utf8', start, tab));
-    orderNos.push(orderNo);
+    if (orderNo !== null && (value === '' || !Number.isFinite(orderNo))) return false;
+    if (++restored > count) return false;
+    restore(bytes.toString('utf8', start, tab), orderNo);
     start = end + 1;
   }
-  return ids.length === count ? { ids, orderNos } : undefined;
+  return restored === count;
 }

@@ -24,14 +24,19 @@ export interface WriteOptions {
   readonly fsync: boolean;
 }
 
+/** What the atomic writes take: text (written as UTF-8), bytes, or bytes in chunks written one after the other. */
+export type FileData = string | Uint8Array | readonly Uint8Array[];
+
 /** Writes `data` to a new temporary file beside `path` and gives its path. */
-function writeTempFileSync(path: string, data: string | Uint8Array, options: WriteOptions): string {
+function writeTempFileSync(path: string, data: FileData, options: WriteOptions): string {
   const temp = tempPathFor(path);
   const fd = openSync(temp, 'w');
   try {
-    const bytes = typeof data === 'string' ? Buffer.from(data) : data;
-    let offset = 0;
-    while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
+    const chunks = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
+    for (const bytes of chunks) {
+      let offset = 0;
+      while (offset < bytes.byteLength) offset += writeSync(fd, bytes, offset, bytes.byteLength - offset);
+    }
     if (options.fsync) fsyncSync(fd);
   } catch (error) {
     closeSync(fd);
@@ -47,7 +52,7 @@ function writeTempFileSync(path: string, data: string | Uint8Array, options: Wri
  * either the old or the new content, whatever happens to the process. Synchronous: one small
  * file costs a few tens of microseconds, less than a round trip through the thread pool.
  */
-export function writeFileAtomicSync(path: string, data: string | Uint8Array, options: WriteOptions): void {
+export function writeFileAtomicSync(path: string, data: FileData, options: WriteOptions): void {
   const temp = writeTempFileSync(path, data, options);
   try {
     renameSync(temp, path);

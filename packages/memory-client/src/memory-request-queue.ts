@@ -1,6 +1,5 @@
 import {
-  PendingRequestOrder,
-  lowerBound,
+  RequestQueueIndex,
   notFound,
   type AddRequestResult,
   type AddRequestsResult,
@@ -13,40 +12,25 @@ import {
 } from '@x/core';
 import { MemoryStorageBase } from './memory-collection.js';
 
-type RequestState = 'pending' | 'in-progress' | 'handled';
-
-interface QueueEntry {
-  readonly id: string;
-  readonly uniqueKey: string;
-  /** The request as JSON: every read parses a fresh copy, so callers never share state. */
-  json: string;
-  state: RequestState;
-  /** Bumped each time the entry is placed in the order; older places of it are stale. */
-  placement: number;
-}
-
-/** A request queue in memory, in the fetch order of core's {@link PendingRequestOrder}. */
+/** A request queue in memory: core's {@link RequestQueueIndex}, and each request's JSON by slot. */
 export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueueClient {
-  readonly #entries = new Map<string, QueueEntry>();
-  readonly #order = new PendingRequestOrder<QueueEntry>((entry) => entry.state === 'pending');
-  #pendingCount = 0;
-  #inProgressCount = 0;
-  #handledCount = 0;
-  #sortedIds: string[] | undefined;
-
+  readonly #index = new RequestQueueIndex();
+  /** The request in each slot as JSON: every read parses a fresh copy, so callers never share state. */
+  #json: (string | undefined)[] = [];
 
   async getMetadata(): Promise<RequestQueueMetadata> {
     this.assertLive();
+    const index = this.#index;
     return {
       ...this.baseMetadata(),
-      totalRequestCount: this.#entries.size,
-      handledRequestCount: this.#handledCount,
-      pendingRequestCount: this.#entries.size - this.#handledCount,
+      totalRequestCount: index.size,
+      handledRequestCount: index.handledCount,
+      pendingRequestCount: index.size - index.handledCount,
     };
   }
 
-  #result(entry: QueueEntry, wasAlreadyPresent: boolean): AddRequestResult {
-    return { requestId: entry.id, uniqueKey: entry.uniqueKey, wasAlreadyPresent, wasAlreadyHandled: entry.state === 'handled' };
+  #result(request: RequestData, wasAlreadyHandled: boolean): AddRequestResult {
+    return { requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: true, wasAlreadyHandled };
   }
 
   #touch(modified: boolean): void {
@@ -55,32 +39,22 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
     if (modified) this.modifiedAt = now;
   }
 
+  #read(slot: number): RequestData {
+    return JSON.parse(this.#json[slot]!) as RequestData;
+  }
+
   async addRequests(requests: readonly RequestData[], { forefront }: PlacementOptions): Promise<AddRequestsResult> {
     this.assertLive();
     const processedRequests: AddRequestResult[] = [];
     for (const request of requests) {
-      const existing = this.#entries.get(request.id);
-      if (existing) {
-        processedRequests.push(this.#result(existing, true));
+      const existing = this.#index.find(request.id);
+      if (existing !== -1) {
+        processedRequests.push(this.#result(request, this.#index.stateOf(existing) === 'handled'));
         continue;
       }
-      const handled = request.handledAt !== undefined;
-      const entry: QueueEntry = {
-        id: request.id,
-        uniqueKey: request.uniqueKey,
-        json: JSON.stringify(request),
-        state: handled ? 'handled' : 'pending',
-        placement: 0,
-      };
-      this.#entries.set(entry.id, entry);
-      this.#sortedIds = undefined;
-      if (handled) {
-        this.#handledCount++;
-      } else {
-        this.#pendingCount++;
-        this.#order.place(entry, forefront);
-      }
-      processedRequests.push({ requestId: entry.id, uniqueKey: entry.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false });
+      const slot = this.#index.add(request.id, { handled: request.handledAt !== undefined, forefront, orderNo: 0 });
+      this.#json[slot] = JSON.stringify(request);
+      processedRequests.push({ requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false });
     }
     this.#touch(true);
     return { processedRequests, unprocessedRequests: [] };
@@ -89,124 +63,95 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
   async getRequest(id: string): Promise<RequestData | undefined> {
     this.assertLive();
     this.#touch(false);
-    const entry = this.#entries.get(id);
-    return entry ? (JSON.parse(entry.json) as RequestData) : undefined;
+    const slot = this.#index.find(id);
+    return slot === -1 ? undefined : this.#read(slot);
   }
 
   async fetchNextRequest(): Promise<RequestData | null> {
     this.assertLive();
     this.#touch(false);
-    const entry = this.#order.takeNext();
-    if (!entry) return null;
-    entry.state = 'in-progress';
-    this.#pendingCount--;
-    this.#inProgressCount++;
-    return JSON.parse(entry.json) as RequestData;
+    const slot = this.#index.takeNext();
+    return slot === -1 ? null : this.#read(slot);
   }
 
-  #entryOf(request: RequestData): QueueEntry {
-    const entry = this.#entries.get(request.id);
-    if (!entry) throw notFound(`Request "${request.id}" in request queue "${this.name ?? this.id}"`);
-    return entry;
+  #slotOf(request: RequestData): number {
+    const slot = this.#index.find(request.id);
+    if (slot === -1) throw notFound(`Request "${request.id}" in request queue "${this.name ?? this.id}"`);
+    return slot;
   }
 
   async markRequestAsHandled(request: RequestData): Promise<AddRequestResult> {
     this.assertLive();
-    const entry = this.#entryOf(request);
-    if (entry.state === 'handled') return this.#result(entry, true);
-    if (entry.state === 'in-progress') this.#inProgressCount--;
-    else this.#pendingCount--;
-    this.#handledCount++;
-    entry.state = 'handled';
-    entry.json = JSON.stringify(request);
+    const slot = this.#slotOf(request);
+    if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
+    this.#index.markHandled(slot);
+    this.#json[slot] = JSON.stringify(request);
     this.#touch(true);
-    return { requestId: entry.id, uniqueKey: entry.uniqueKey, wasAlreadyPresent: true, wasAlreadyHandled: false };
+    return this.#result(request, false);
   }
 
   async reclaimRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
     this.assertLive();
-    const entry = this.#entryOf(request);
-    if (entry.state === 'handled') return this.#result(entry, true);
-    if (entry.state === 'in-progress') {
-      this.#inProgressCount--;
-      this.#pendingCount++;
-      entry.state = 'pending';
-    }
+    const slot = this.#slotOf(request);
+    if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
     const { handledAt: _ignored, ...pending } = request;
-    entry.json = JSON.stringify(pending);
-    this.#order.place(entry, forefront);
+    this.#json[slot] = JSON.stringify(pending);
+    this.#index.makePending(slot, forefront, 0);
     this.#touch(true);
-    return this.#result(entry, true);
+    return this.#result(request, false);
   }
 
   async updateRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
     this.assertLive();
-    const entry = this.#entryOf(request);
-    const result = this.#result(entry, true);
+    const slot = this.#slotOf(request);
+    const state = this.#index.stateOf(slot);
+    const result = this.#result(request, state === 'handled');
     const wantsHandled = request.handledAt !== undefined;
-    if (wantsHandled && entry.state !== 'handled') {
-      if (entry.state === 'in-progress') this.#inProgressCount--;
-      else this.#pendingCount--;
-      this.#handledCount++;
-      entry.state = 'handled';
-    } else if (!wantsHandled && entry.state === 'handled') {
-      this.#handledCount--;
-      this.#pendingCount++;
-      entry.state = 'pending';
-      this.#order.place(entry, forefront);
-    } else if (entry.state === 'pending' && forefront) {
-      this.#order.place(entry, true);
-    }
-    entry.json = JSON.stringify(request);
+    if (wantsHandled && state !== 'handled') this.#index.markHandled(slot);
+    else if (!wantsHandled && state === 'handled') this.#index.makePending(slot, forefront, 0);
+    else if (state === 'pending' && forefront) this.#index.makePending(slot, true, 0);
+    this.#json[slot] = JSON.stringify(request);
     this.#touch(true);
     return result;
   }
 
   async deleteRequest(id: string): Promise<void> {
     this.assertLive();
-    const entry = this.#entries.get(id);
-    if (!entry) return;
-    if (entry.state === 'pending') this.#pendingCount--;
-    else if (entry.state === 'in-progress') this.#inProgressCount--;
-    else this.#handledCount--;
-    this.#order.unplace(entry);
-    this.#entries.delete(id);
-    this.#sortedIds = undefined;
+    const slot = this.#index.find(id);
+    if (slot === -1) return;
+    this.#index.remove(slot);
+    this.#json[slot] = undefined;
     this.#touch(true);
   }
 
   async listHead({ limit }: { readonly limit: number }): Promise<RequestData[]> {
     this.assertLive();
     this.#touch(false);
-    return this.#order.peek(limit).map((entry) => JSON.parse(entry.json) as RequestData);
+    return this.#index.peek(limit).map((slot) => this.#read(slot));
   }
 
   async listRequests({ limit, exclusiveStartId }: ListRequestsOptions): Promise<RequestsPage> {
     this.assertLive();
     this.#touch(false);
-    this.#sortedIds ??= [...this.#entries.keys()].sort();
-    const ids = this.#sortedIds;
-    const start = exclusiveStartId === undefined ? 0 : lowerBound(ids, exclusiveStartId, false);
-    const page = ids.slice(start, start + limit);
-    const items = page.map((id) => JSON.parse(this.#entries.get(id)!.json) as RequestData);
-    const last = page.at(-1);
-    return start + limit < ids.length && last !== undefined ? { items, nextExclusiveStartId: last } : { items };
+    const { slots, nextExclusiveStartId } = this.#index.page(limit, exclusiveStartId);
+    const items = slots.map((slot) => this.#read(slot));
+    return nextExclusiveStartId === undefined ? { items } : { items, nextExclusiveStartId };
   }
 
   async isEmpty(): Promise<boolean> {
     this.assertLive();
-    return this.#pendingCount === 0;
+    return this.#index.pendingCount === 0;
   }
 
   async isFinished(): Promise<boolean> {
     this.assertLive();
-    return this.#pendingCount === 0 && this.#inProgressCount === 0;
+    return this.#index.pendingCount === 0 && this.#index.inProgressCount === 0;
   }
 
   async drop(): Promise<void> {
     this.assertLive();
     this.remove();
-    this.#entries.clear();
-    this.#order.clear();
+    this.#index.clear();
+    this.#json = [];
   }
 }
