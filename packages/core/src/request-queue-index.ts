@@ -235,10 +235,16 @@ export class RequestQueueIndex {
 
   /**
    * Adds a request read back from storage, with its order key (`null`: handled), without placing
-   * it: {@link placeRestored} places them all once they are read.
+   * it: {@link placeRestored} places them all once they are read. A request restored again (a
+   * later record of it) takes the later state and key. Gives its slot.
    */
   restore(id: string, orderNo: number | null): number {
-    return this.#insert(id, orderNo === null ? HANDLED : PENDING, orderNo ?? 0);
+    const state = orderNo === null ? HANDLED : PENDING;
+    const slot = this.find(id);
+    if (slot === -1) return this.#insert(id, state, orderNo ?? 0);
+    this.#setState(slot, state);
+    this.#orderNos[slot] = orderNo ?? 0;
+    return slot;
   }
 
   /**

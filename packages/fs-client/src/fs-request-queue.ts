@@ -1,5 +1,5 @@
 import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   RequestQueueIndex,
   StorageError,
@@ -19,13 +19,24 @@ import { LRUCache } from 'lru-cache';
 import { FsStorageBase, type FolderIdentity, type FsContext } from './fs-storage-base.js';
 import { runAtExit } from './exit-hooks.js';
 import { METADATA_FILE_NAME } from './metadata-file.js';
-import { readQueueSnapshot, writeQueueSnapshot } from './queue-snapshot.js';
-import { MAX_FILE_NAME_BYTES, isTempFileName, listDirSync, removeFileSync, removeTempFilesSync, writeFileAtomicSync } from './safe-files.js';
+import { QueueJournal, readQueueJournal } from './queue-journal.js';
+import { folderTime, openQueueSnapshot, removeIndexTempFiles, writeQueueSnapshot } from './queue-snapshot.js';
+import {
+  MAX_FILE_NAME_BYTES,
+  isTempFileName,
+  listDirSync,
+  removeFileSync,
+  removeTempFilesSync,
+  tempPathFor,
+  writeFileAtomicSync,
+} from './safe-files.js';
 
 /** Order keys of requests added in the same millisecond differ by this (exact in a double). */
 const ORDER_STEP = 1 / 1024;
 /** Requests whose JSON is kept in memory, so fetching what was just added reads no file. */
 const CACHED_REQUESTS = 2_000;
+/** A journal is read back at about a million lines a second: a new snapshot comes after at most this many, or half the queue. */
+const MIN_JOURNAL_BEFORE_SNAPSHOT = 50_000;
 /** Crawlee reads `forefrontRequestIds` from the metadata to serve forefront requests first. */
 const MAX_FOREFRONT_IDS_IN_METADATA = 10_000;
 
@@ -118,28 +129,43 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   readonly #cache = new LRUCache<string, string>({ max: CACHED_REQUESTS });
   #regularClock = 0;
   #forefrontClock = 0;
-  /** The folder's snapshot matches the files (nothing was written since it was read or made). */
-  #snapshotHolds = false;
+  /** Changes since the last snapshot, recorded while the queue is large enough to have snapshots. */
+  readonly #journal: QueueJournal;
   readonly #cancelExitSnapshot: () => void;
 
   constructor(dir: string, identity: FolderIdentity, ctx: FsContext) {
     super(dir, identity, ctx, 'requestQueue');
-    this.#scan(identity);
+    this.#journal = new QueueJournal(dir, ctx.writeOptions);
+    this.metadataFile.beforeWrite = (temp) => this.#journal.metadataWritten(basename(temp));
+    const snapshotHolds = this.#scan(identity);
+    if (this.#index.size >= ctx.queueSnapshotMinRequests) {
+      // From here on every change is journaled after this snapshot (or the one that held).
+      if (snapshotHolds) this.#journal.restart(snapshotHolds);
+      else this.#writeSnapshot();
+    }
     this.#cancelExitSnapshot = runAtExit(() => this.flush());
   }
 
-  /** Rebuilds the states and the order: from the folder's snapshot if it still holds, else from the request files. */
-  #scan(identity: FolderIdentity): void {
+  /**
+   * Rebuilds the states and the order: from the folder's snapshot and journal if they hold, else
+   * from the request files. Gives the snapshot's stamp when it holds with no change since.
+   */
+  #scan(identity: FolderIdentity): string | undefined {
     const index = this.#index;
-    const restore = (id: string, orderNo: number | null): void => {
-      if (index.find(id) !== -1) return; // Only a damaged snapshot names a request twice.
+    const restore = (id: string, orderNo: number | null | undefined): void => {
+      if (orderNo === undefined) {
+        const slot = index.find(id);
+        if (slot !== -1) index.remove(slot);
+        return;
+      }
       index.restore(id, orderNo);
       if (orderNo === null) return;
       if (orderNo < 0) this.#forefrontClock = Math.max(this.#forefrontClock, -orderNo);
       else this.#regularClock = Math.max(this.#regularClock, orderNo);
     };
-    this.#snapshotHolds = readQueueSnapshot(this.dir, restore);
-    if (!this.#snapshotHolds) {
+    removeIndexTempFiles(this.dir);
+    const unchangedStamp = this.#restoreFromSnapshot(restore);
+    if (unchangedStamp === false) {
       // A snapshot that turned out damaged halfway may have restored some requests.
       index.clear();
       this.#regularClock = 0;
@@ -151,7 +177,62 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     if (stored['handledRequestCount'] !== index.handledCount || stored['totalRequestCount'] !== index.size) {
       this.metadataFile.changed();
     }
+    return unchangedStamp === false ? undefined : unchangedStamp;
   }
+
+  /**
+   * Restores the queue from its snapshot and the journal after it, when they hold. False when they
+   * do not (the files must be read); else the snapshot's stamp when nothing changed since it, or
+   * `undefined` when the journal had changes.
+   */
+  #restoreFromSnapshot(restore: (id: string, orderNo: number | null | undefined) => void): string | undefined | false {
+    const snapshot = openQueueSnapshot(this.dir);
+    if (!snapshot) return false;
+    const now = folderTime(this.dir);
+    const journal = readQueueJournal(this.dir, snapshot.stamp, now);
+    if (journal === false || (journal === undefined && now !== BigInt(snapshot.stamp))) return false;
+    if (!snapshot.restore(restore)) return false;
+    if (!journal || journal.changes === 0) return snapshot.stamp;
+    journal.replay(restore);
+    if (journal.unsure !== undefined) {
+      // The last change was announced; whether it was made, its file tells.
+      const id = journal.unsure;
+      restore(id, this.#readOrderNoOf(id));
+    }
+    if (journal.leftover !== undefined && isTempFileName(journal.leftover) && !/[/\\]/.test(journal.leftover)) {
+      removeFileSync(join(this.dir, journal.leftover));
+    }
+    return undefined;
+  }
+
+  /** The order key in request `id`'s file; `undefined` when it is missing or unreadable. */
+  #readOrderNoOf(id: string): number | null | undefined {
+    const path = join(this.dir, `${id}.json`);
+    try {
+      const orderNo = readOrderNoFast(path);
+      return orderNo === undefined ? readOrderNo(readFileSync(path, 'utf8')) : orderNo;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') this.ctx.logger.warn(`Skipping request file ${path}: ${(error as Error).message}`);
+      return undefined;
+    }
+  }
+
+  /** Writes a snapshot of the queue as it is on disk now, and starts journaling after it. */
+  #writeSnapshot(): void {
+    this.#journal.restart(writeQueueSnapshot(this.dir, this.#index, this.ctx.writeOptions));
+  }
+
+  /**
+   * After a change: starts snapshots and the journal once the queue is large, and writes a new
+   * snapshot when the journal has grown to half the queue, so it stays quick to read back.
+   */
+  #afterChange(): void {
+    const size = this.#index.size;
+    if (this.#journal.active ? this.#journal.lines > Math.max(MIN_JOURNAL_BEFORE_SNAPSHOT, size / 2) : size >= this.ctx.queueSnapshotMinRequests) {
+      this.#writeSnapshot();
+    }
+  }
+
   /** Reads the order key of every request file (the start of each file, for files we wrote). */
   #scanFiles(add: (id: string, orderNo: number | null) => void): void {
     const names = listDirSync(this.dir);
@@ -179,16 +260,14 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   }
 
   /**
-   * Writes the snapshot that lets the next open skip reading every file: when the queue is large
-   * and its folder changed since the last snapshot. Runs at process exit and on the client's flush.
+   * Writes the metadata, and a snapshot that lets the next open skip reading every file: when the
+   * queue is large and its folder changed since the last snapshot. Runs at process exit and on the
+   * client's flush.
    */
   override flush(): void {
-    // Writing the metadata file changes the folder too: a snapshot made before it no longer holds.
-    if (this.metadataFile.dirty) this.#snapshotHolds = false;
     super.flush();
-    if (this.dropped || this.#snapshotHolds || this.#index.size < this.ctx.queueSnapshotMinRequests) return;
-    writeQueueSnapshot(this.dir, this.#index, this.ctx.writeOptions);
-    this.#snapshotHolds = true;
+    if (this.dropped || this.#index.size < this.ctx.queueSnapshotMinRequests) return;
+    if (!this.#journal.active || this.#journal.lines > 0) this.#writeSnapshot();
   }
 
   #counts(): Pick<RequestQueueMetadata, 'totalRequestCount' | 'handledRequestCount' | 'pendingRequestCount'> {
@@ -236,8 +315,10 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
       uniqueKey: request.uniqueKey,
       url: request.url,
     });
-    this.#snapshotHolds = false;
-    writeFileAtomicSync(join(this.dir, requestFileName(request.id)), file, this.ctx.writeOptions);
+    const path = join(this.dir, requestFileName(request.id));
+    const temp = tempPathFor(path);
+    this.#journal.requestWritten(request.id, orderNo, basename(temp));
+    writeFileAtomicSync(path, file, this.ctx.writeOptions, temp);
     this.#cache.set(request.id, json);
   }
 
@@ -293,6 +374,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
       processedRequests.push({ requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false });
     }
     this.touch(true);
+    this.#afterChange();
     return { processedRequests, unprocessedRequests: [] };
   }
 
@@ -322,6 +404,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     this.#writeRequest(request, null);
     this.#index.markHandled(slot);
     this.touch(true);
+    this.#afterChange();
     return this.#result(request, false);
   }
 
@@ -334,6 +417,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     this.#writeRequest(pending, orderNo);
     this.#index.makePending(slot, forefront, orderNo);
     this.touch(true);
+    this.#afterChange();
     return this.#result(request, false);
   }
 
@@ -355,6 +439,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
       this.#writeRequest(request, index.orderNoOf(slot));
     }
     this.touch(true);
+    this.#afterChange();
     return result;
   }
 
@@ -362,10 +447,11 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     this.assertLive();
     const slot = this.#index.find(id);
     if (slot === -1) return;
-    this.#snapshotHolds = false;
+    this.#journal.requestDeleted(id);
     removeFileSync(join(this.dir, `${id}.json`));
     this.#forget(slot, id);
     this.touch(true);
+    this.#afterChange();
   }
 
   /** The requests in `slots` that can be read. */
@@ -405,6 +491,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   async drop(): Promise<void> {
     this.assertLive();
     this.#cancelExitSnapshot();
+    this.#journal.stop();
     this.removeFolder();
     this.#index.clear();
     this.#cache.clear();

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { runAtExit } from './exit-hooks.js';
-import { writeFileAtomicSync, type WriteOptions } from './safe-files.js';
+import { tempPathFor, writeFileAtomicSync, type WriteOptions } from './safe-files.js';
 
 /** Name of a storage's metadata file, as Crawlee names it. */
 export const METADATA_FILE_NAME = '__metadata__.json';
@@ -43,6 +43,8 @@ export class MetadataFile {
   #timer: NodeJS.Timeout | undefined;
   #dirty = false;
   #cancelExitFlush: (() => void) | undefined;
+  /** Called with the temporary file's path just before the file is written (a queue journals it). */
+  beforeWrite: ((temp: string) => void) | undefined;
 
   constructor(
     private readonly dir: string,
@@ -79,7 +81,10 @@ export class MetadataFile {
     this.#dirty = false;
     this.#cancelExitFlush?.();
     this.#cancelExitFlush = undefined;
-    writeFileAtomicSync(join(this.dir, METADATA_FILE_NAME), `${JSON.stringify(this.snapshot(), null, 2)}\n`, this.writeOptions);
+    const path = join(this.dir, METADATA_FILE_NAME);
+    const temp = tempPathFor(path);
+    this.beforeWrite?.(temp);
+    writeFileAtomicSync(path, `${JSON.stringify(this.snapshot(), null, 2)}\n`, this.writeOptions, temp);
   }
 
   /** Stops writing (the storage was dropped). */

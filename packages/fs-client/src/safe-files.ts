@@ -7,7 +7,8 @@ import { StorageError } from '@x/core';
 const TEMP_SUFFIX = '.x-tmp';
 let tempCounter = 0;
 
-function tempPathFor(path: string): string {
+/** A new temporary file's path beside `path`, for a write that will rename it to `path`. */
+export function tempPathFor(path: string): string {
   tempCounter = (tempCounter + 1) % Number.MAX_SAFE_INTEGER;
   // A prefix of the name is enough to tell temporary files apart, and keeps long names in bounds.
   return join(dirname(path), `.${basename(path).slice(0, 128)}.${process.pid}.${tempCounter}${TEMP_SUFFIX}`);
@@ -27,9 +28,8 @@ export interface WriteOptions {
 /** What the atomic writes take: text (written as UTF-8), bytes, or bytes in chunks written one after the other. */
 export type FileData = string | Uint8Array | readonly Uint8Array[];
 
-/** Writes `data` to a new temporary file beside `path` and gives its path. */
-function writeTempFileSync(path: string, data: FileData, options: WriteOptions): string {
-  const temp = tempPathFor(path);
+/** Writes `data` to a new temporary file `temp` and gives its path. */
+function writeTempFileSync(temp: string, data: FileData, options: WriteOptions): string {
   const fd = openSync(temp, 'w');
   try {
     const chunks = typeof data === 'string' ? [Buffer.from(data)] : data instanceof Uint8Array ? [data] : data;
@@ -52,8 +52,8 @@ function writeTempFileSync(path: string, data: FileData, options: WriteOptions):
  * either the old or the new content, whatever happens to the process. Synchronous: one small
  * file costs a few tens of microseconds, less than a round trip through the thread pool.
  */
-export function writeFileAtomicSync(path: string, data: FileData, options: WriteOptions): void {
-  const temp = writeTempFileSync(path, data, options);
+export function writeFileAtomicSync(path: string, data: FileData, options: WriteOptions, temp = tempPathFor(path)): void {
+  writeTempFileSync(temp, data, options);
   try {
     renameSync(temp, path);
   } catch (error) {
@@ -75,7 +75,7 @@ export class FileExistsError extends Error {
  * {@link FileExistsError} is thrown). On file systems without hard links it falls back to rename.
  */
 export function writeNewFileAtomicSync(path: string, data: string | Uint8Array, options: WriteOptions): void {
-  const temp = writeTempFileSync(path, data, options);
+  const temp = writeTempFileSync(tempPathFor(path), data, options);
   try {
     linkSync(temp, path);
   } catch (error) {

@@ -119,7 +119,7 @@ async function allRequests(storageClient: FileSystemStorageClient): Promise<Requ
  * Gives what the folder holds, which the next round continues from.
  */
 async function verifyFolder(storageDir: string, expected: Expectation): Promise<Expectation> {
-  const storageClient = new FileSystemStorageClient({ storageDir, logger: { warn: () => {} } });
+  const storageClient = openClient(storageDir);
   const dataset = await Dataset.open({ storageClient });
   const store = await KeyValueStore.open({ storageClient });
   const queue = await RequestQueue.open({ storageClient });
@@ -203,7 +203,7 @@ async function verifyFolder(storageDir: string, expected: Expectation): Promise<
  */
 async function resumeAndVerify(storageDir: string, found: Expectation): Promise<void> {
   const open = async () => {
-    const storageClient = new FileSystemStorageClient({ storageDir, logger: { warn: () => {} } });
+    const storageClient = openClient(storageDir);
     return {
       storageClient,
       dataset: await Dataset.open({ storageClient }),
@@ -242,6 +242,22 @@ async function resumeAndVerify(storageDir: string, found: Expectation): Promise<
 
 let root: string;
 let writer: FixtureCommand;
+/** The clients' `queueSnapshotMinRequests` in the tests running now (see the modes below). */
+let queueSnapshotMinRequests: number | undefined;
+
+/** A client on `storageDir`, as a new process of the tests running now opens it. */
+function openClient(storageDir: string): FileSystemStorageClient {
+  return new FileSystemStorageClient({
+    storageDir,
+    logger: { warn: () => {} },
+    ...(queueSnapshotMinRequests === undefined ? {} : { queueSnapshotMinRequests }),
+  });
+}
+
+/** The writer's first state for an empty folder in the tests running now. */
+function firstState(storageDir: string): WriterState {
+  return { ...initialState(storageDir), ...(queueSnapshotMinRequests === undefined ? {} : { queueSnapshotMinRequests }) };
+}
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'x-fs-crash-'));
@@ -254,19 +270,30 @@ afterAll(() => {
 
 function nextState(storageDir: string, found: Expectation): WriterState {
   return {
-    storageDir,
+    ...firstState(storageDir),
     nextItem: found.items + 1,
     versions: Object.fromEntries(found.versions),
     nextRequest: Math.max(0, ...found.requests.values()) + 1,
   };
 }
 
-describe('crash safety', () => {
+/**
+ * Each test runs twice: with the queue read back from its files (small queues), and with the
+ * queue snapshotted and journaled from its first request, read back from the snapshot and journal.
+ */
+describe.each([
+  { mode: 'queue read from its files', min: undefined },
+  { mode: 'queue read from its snapshot and journal', min: 1 },
+])('crash safety ($mode)', ({ min }) => {
+  beforeAll(() => {
+    queueSnapshotMinRequests = min;
+  });
+
   it('keeps every resolved write through 22 SIGKILLs at random moments, and each new process resumes', async () => {
     const rounds = 22;
-    const storageDir = join(root, 'killed');
+    const storageDir = join(root, `killed-${min}`);
     let expected = emptyExpectation();
-    let state = initialState(storageDir);
+    let state = firstState(storageDir);
     let kills = 0;
     let reported = 0;
     // Each writer is started one round ahead and waits for its state on stdin: it loads while the
@@ -302,22 +329,22 @@ describe('crash safety', () => {
   }, 120_000);
 
   it('resumable: requests in progress when the process was killed are pending again, in their order', async () => {
-    const storageDir = join(root, 'resumable');
-    const storageClient = new FileSystemStorageClient({ storageDir, logger: { warn: () => {} } });
+    const storageDir = join(root, `resumable-${min}`);
+    const storageClient = openClient(storageDir);
     const queue = await RequestQueue.open({ storageClient });
     const ids: string[] = [];
     for (let n = 1; n <= 10; n++) ids.push((await queue.addRequest(requestUrl(n))).requestId);
     for (let i = 0; i < 2; i++) await queue.markRequestAsHandled((await queue.fetchNextRequest())!);
     storageClient.flush();
 
-    const running = startFixture(writer, ['fetch-and-wait', JSON.stringify({ ...initialState(storageDir), fetch: 5 })]);
+    const running = startFixture(writer, ['fetch-and-wait', JSON.stringify({ ...firstState(storageDir), fetch: 5 })]);
     await running.waitFor('waiting', 15_000);
     running.child.kill('SIGKILL');
     expect((await running.ended).signal).toBe('SIGKILL');
     const fetched = running.lines.filter((line) => line.startsWith('fetched ')).map((line) => line.slice(8));
     expect(fetched).toEqual(ids.slice(2, 7));
 
-    const reopened = new FileSystemStorageClient({ storageDir, logger: { warn: () => {} } });
+    const reopened = openClient(storageDir);
     const again = await RequestQueue.open({ storageClient: reopened });
     for (const id of fetched) {
       const request = await again.getRequest(id);
@@ -337,9 +364,9 @@ describe('crash safety', () => {
   }, 30_000);
 
   it('at every instant a scripted run can be killed, the folder holds the resolved writes and can be carried on', async () => {
-    const storageDir = join(root, 'scripted');
-    const snapshotDir = join(root, 'snapshots');
-    const running = startFixture(writer, ['kill-points', JSON.stringify({ ...initialState(storageDir), snapshotDir })]);
+    const storageDir = join(root, `scripted-${min}`);
+    const snapshotDir = join(root, `snapshots-${min}`);
+    const running = startFixture(writer, ['kill-points', JSON.stringify({ ...firstState(storageDir), snapshotDir })]);
     const { code } = await running.ended;
     expect(code, running.stderr()).toBe(0);
     const snapshots = readdirSync(snapshotDir).sort();

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RequestQueue } from '@x/core';
@@ -87,6 +87,77 @@ describe('request queue snapshot', () => {
     await queue.addRequests(Array.from({ length: MIN - 1 }, (_, i) => `https://example.com/${i}`));
     small.flush();
     expect(existsSync(join(storageDir, 'request_queues', 'small', '.x-index'))).toBe(false);
+  });
+});
+
+/** Rewrites request `url`'s file in place as handled: the folder's time does not move, so only an open that reads the files sees it. */
+function markHandledInPlace(folder: string, url: string): void {
+  const path = join(folder, `${idOf(folder, url)}.json`);
+  const file = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  writeFileSync(path, JSON.stringify({ ...file, orderNo: null }));
+}
+
+describe('request queue journal', () => {
+  it('lets a queue whose process was killed reopen from the snapshot and the journal, without reading the files', async () => {
+    const { storageDir, folder, order } = await preparedQueue();
+    const queue = await RequestQueue.open({ name: 'big', storageClient: client(storageDir) });
+    await queue.markRequestAsHandled((await queue.fetchNextRequest())!);
+    await queue.reclaimRequest((await queue.fetchNextRequest())!, { forefront: true });
+    await queue.addRequest('https://example.com/new', { forefront: true });
+    // No flush: as if the process had been killed. The journal has the three changes.
+    const journal = readFileSync(join(folder, '.x-index', 'queue-journal.txt'), 'utf8').split('\n');
+    expect(journal.filter((line) => /^[rdm]\t/.test(line)).length).toBeGreaterThanOrEqual(3);
+    markHandledInPlace(folder, order.at(-1)!);
+    const reopened = await RequestQueue.open({ name: 'big', storageClient: client(storageDir) });
+    expect(await reopened.getMetadata()).toMatchObject({ totalRequestCount: 61, handledRequestCount: 11, pendingRequestCount: 50 });
+    expect(await drain(reopened)).toEqual(['https://example.com/new', order[1], ...order.slice(2)]);
+  });
+
+  it('checks the last change it announced against the file: a change never made is not taken', async () => {
+    const { storageDir, folder, order } = await preparedQueue();
+    const queue = await RequestQueue.open({ name: 'big', storageClient: client(storageDir) });
+    await queue.markRequestAsHandled((await queue.fetchNextRequest())!);
+    // Announced, then killed before the temporary file was renamed into place.
+    const id = idOf(folder, order[1]!);
+    const temp = `.${id}.json.99999.1.x-tmp`;
+    writeFileSync(join(folder, temp), '{"orderNo":nu');
+    appendFileSync(join(folder, '.x-index', 'queue-journal.txt'), `r\t${id}\t-\t${temp}\n`);
+    const reopened = await RequestQueue.open({ name: 'big', storageClient: client(storageDir) });
+    expect(await reopened.getMetadata()).toMatchObject({ handledRequestCount: 11, pendingRequestCount: 49 });
+    expect(existsSync(join(folder, temp))).toBe(false);
+    expect(await drain(reopened)).toEqual(order.slice(1));
+  });
+
+  it('does not hold when the folder changed after its last line, or when it is damaged: the files are read', async () => {
+    for (const spoil of ['late change', 'damaged'] as const) {
+      const { storageDir, folder, order } = await preparedQueue();
+      const queue = await RequestQueue.open({ name: 'big', storageClient: client(storageDir) });
+      await queue.markRequestAsHandled((await queue.fetchNextRequest())!);
+      const journalPath = join(folder, '.x-index', 'queue-journal.txt');
+      if (spoil === 'late change') {
+        // The journal's last line 10 s before the folder's last change: another program's doing.
+        const past = new Date(Date.now() - 10_000);
+        utimesSync(journalPath, past, past);
+        writeFileSync(join(folder, 'foreign.txt'), 'x');
+      } else {
+        appendFileSync(journalPath, 'not a journal line\n');
+      }
+      markHandledInPlace(folder, order.at(-1)!);
+      const reopened = await RequestQueue.open({ name: 'big', storageClient: client(storageDir) });
+      expect(await reopened.getMetadata(), spoil).toMatchObject({ handledRequestCount: 12, pendingRequestCount: 48 });
+      expect(await drain(reopened), spoil).toEqual(order.slice(1, -1));
+    }
+  });
+
+  it('starts empty again after each snapshot', async () => {
+    const { storageDir, folder } = await preparedQueue();
+    const storageClient = client(storageDir);
+    const queue = await RequestQueue.open({ name: 'big', storageClient });
+    await queue.markRequestAsHandled((await queue.fetchNextRequest())!);
+    const journalPath = join(folder, '.x-index', 'queue-journal.txt');
+    expect(readFileSync(journalPath, 'utf8').split('\n').length).toBeGreaterThan(2);
+    storageClient.flush();
+    expect(readFileSync(journalPath, 'utf8')).toMatch(/^x-queue-journal 1 \d+\n$/);
   });
 });
 
