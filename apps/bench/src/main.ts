@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { crawleeVersion } from './crawlee-target.js';
 import { compare, missedGoals } from './report.js';
-import { gcExposed, runWorkloads } from './runner.js';
+import { DEFAULT_ROUNDS, gcExposed, runWorkloads } from './runner.js';
 import { formatOpsPerSec, formatRatio, reportFooter, reportTable } from './table.js';
 import type { BenchTarget } from './target.js';
 import { measureFileCeiling, type FileCeiling } from './file-ceiling.js';
@@ -25,6 +25,7 @@ Options:
   --group <keys>    comparison groups to run, comma separated: ${groups.map((g) => g.key).join(', ')} (default: all)
   --target <keys>   targets to run, comma separated (default: all; a ratio needs its Crawlee baseline)
   --scale <factor>  multiply every count (default 1; 0.1 for a quick run)
+  --rounds <n>      measured rounds of each workload, the targets taking turns; the fastest run counts (default 3)
   --out <file>      where to write the JSON results (default results/latest.json)
   -h, --help        this help`;
 
@@ -68,6 +69,7 @@ async function main(): Promise<void> {
       group: { type: 'string', multiple: true },
       target: { type: 'string', multiple: true },
       scale: { type: 'string' },
+      rounds: { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -79,6 +81,8 @@ async function main(): Promise<void> {
   }
   const scale = values.scale === undefined ? 1 : Number(values.scale);
   if (!Number.isFinite(scale) || scale <= 0) fail(`--scale must be a positive number, got ${values.scale}`);
+  const rounds = values.rounds === undefined ? DEFAULT_ROUNDS : Number(values.rounds);
+  if (!Number.isInteger(rounds) || rounds < 1) fail(`--rounds must be a positive whole number, got ${values.rounds}`);
   const { chosen, phaseFilter } = select(splitList(values.only));
 
   const wantedGroups = splitList(values.group);
@@ -95,7 +99,7 @@ async function main(): Promise<void> {
   );
   const started = performance.now();
   const groupResults = [];
-  for (const group of chosenGroups) groupResults.push(await runGroup(group, chosen, phaseFilter, scale, wantedTargets));
+  for (const group of chosenGroups) groupResults.push(await runGroup(group, chosen, phaseFilter, scale, rounds, wantedTargets));
   const seconds = (performance.now() - started) / 1000;
   process.stdout.write(`Scale ${scale}, ${seconds.toFixed(0)} s, Node ${process.version}, ${cores} cores.\n`);
 
@@ -103,6 +107,7 @@ async function main(): Promise<void> {
   const json = {
     generatedAt: new Date().toISOString(),
     scale,
+    rounds,
     seconds: Number(seconds.toFixed(1)),
     environment: { node: process.version, platform: process.platform, arch: process.arch, cpu, cores, gcExposed },
     crawleeVersion,
@@ -119,6 +124,7 @@ async function runGroup(
   chosen: readonly Workload[],
   phaseFilter: Set<string> | undefined,
   runScale: number,
+  rounds: number,
   wantedTargets: readonly string[] | undefined,
 ): Promise<Record<string, unknown>> {
   const scale = runScale * group.scale;
@@ -136,6 +142,7 @@ async function runGroup(
   try {
     results = await runWorkloads(chosen, targets, {
       scale,
+      rounds,
       phaseFilter,
       onProgress: (message) => process.stderr.write(`  ${message}\n`),
     });

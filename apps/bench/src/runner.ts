@@ -29,13 +29,14 @@ export interface RunOptions {
   /** Phase ids to report; undefined: all phases of the workloads. */
   readonly phaseFilter?: ReadonlySet<string> | undefined;
   readonly onProgress?: ((message: string) => void) | undefined;
+  /** Measured rounds of each workload (default {@link DEFAULT_ROUNDS}). */
+  readonly rounds?: number | undefined;
 }
 
 /** Warm-up runs do this fraction of the measured counts, on storages of their own. */
 const WARMUP_FRACTION = 0.05;
-/** A workload whose measured phases take less than this in total is run 3 times, the best kept. */
-const SHORT_RUN_MS = 1000;
-const SHORT_RUN_REPEATS = 3;
+/** Measured rounds of each workload; in each round every target runs once, the targets taking turns. */
+export const DEFAULT_ROUNDS = 3;
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -57,38 +58,40 @@ const context: RunContext = {
   storageName: (prefix) => `bench-${prefix}-${runId}-${++storageCounter}`,
 };
 
-async function measureOn(workload: Workload, target: BenchTarget, scale: number): Promise<{ best: Map<string, PhaseTiming>; runs: number }> {
-  settle();
-  await workload.run(target, countsAt(workload, scale * WARMUP_FRACTION), context);
-  const counts = countsAt(workload, scale);
-  const best = new Map<string, PhaseTiming>();
-  let runs = 0;
-  for (;;) {
-    settle();
-    const timings = await workload.run(target, counts, context);
-    runs++;
-    for (const timing of timings) {
-      const previous = best.get(timing.id);
-      if (!previous || timing.ms < previous.ms) best.set(timing.id, timing);
-    }
-    const total = timings.reduce((sum, t) => sum + t.ms, 0);
-    if (runs >= SHORT_RUN_REPEATS || (runs === 1 && total >= SHORT_RUN_MS)) break;
+/** Keeps the fastest timing of each phase. */
+function keepBest(best: Map<string, PhaseTiming>, timings: readonly PhaseTiming[]): void {
+  for (const timing of timings) {
+    const previous = best.get(timing.id);
+    if (!previous || timing.ms < previous.ms) best.set(timing.id, timing);
   }
-  return { best, runs };
 }
 
-/** Runs every workload against every target (targets one after the other, per workload). */
+/**
+ * Runs every workload against every target: a warm-up, then `rounds` measured rounds in which the
+ * targets take turns, so that a slow spell of the machine (a disk busy with another tenant's
+ * writes) falls on both sides; the fastest run of each target is kept.
+ */
 export async function runWorkloads(workloads: readonly Workload[], targets: readonly BenchTarget[], options: RunOptions): Promise<PhaseResult[]> {
-  const { scale, phaseFilter, onProgress } = options;
+  const { scale, phaseFilter, onProgress, rounds = DEFAULT_ROUNDS } = options;
   const results: PhaseResult[] = [];
   for (const workload of workloads) {
     const byTarget = new Map<string, { best: Map<string, PhaseTiming>; runs: number }>();
     for (const target of targets) {
-      const start = performance.now();
-      byTarget.set(target.key, await measureOn(workload, target, scale));
-      onProgress?.(`${workload.id} on ${target.label}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
+      settle();
+      await workload.run(target, countsAt(workload, scale * WARMUP_FRACTION), context);
+      byTarget.set(target.key, { best: new Map(), runs: 0 });
     }
     const counts = countsAt(workload, scale);
+    for (let round = 1; round <= rounds; round++) {
+      for (const target of targets) {
+        const start = performance.now();
+        settle();
+        const measured = byTarget.get(target.key)!;
+        keepBest(measured.best, await workload.run(target, counts, context));
+        measured.runs++;
+        onProgress?.(`${workload.id} on ${target.label}, round ${round} of ${rounds}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
+      }
+    }
     workload.phases.forEach((phase, index) => {
       if (phaseFilter && !phaseFilter.has(phase.id)) return;
       const measurements: Record<string, Measurement> = {};

@@ -89,8 +89,8 @@ export function reportFooter(rows: readonly ReportRow[], targets: readonly Bench
   for (const row of rows) if (row.phase.note) lines.push(`* ${row.phase.title}: ${row.phase.note}`);
   if (baseline) lines.push(`ratio = ours ops/s ÷ ${baseline.label} ops/s, measured in this process; above 1× ours is faster.`);
   else lines.push('No baseline in this run: no ratios, targets not checked.');
-  const repeated = rows.some((row) => Object.values(row.measurements).some((m) => m.runs > 1));
-  if (repeated) lines.push('Workloads under 1 s are run 3 times and the best run is reported; longer ones once.');
+  const runs = Math.max(0, ...rows.flatMap((row) => Object.values(row.measurements).map((m) => m.runs)));
+  if (runs > 1) lines.push(`Each workload ran ${runs} rounds, the targets taking turns in each round; the fastest run of each target is reported.`);
   const goals = rows.flatMap((row) => Object.values(row.comparisons).filter((c) => c.goal !== undefined));
   if (goals.length > 0) {
     if (missed.length === 0) {
