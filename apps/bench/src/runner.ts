@@ -31,6 +31,8 @@ export interface RunOptions {
   readonly onProgress?: ((message: string) => void) | undefined;
   /** Measured rounds of each workload (default {@link DEFAULT_ROUNDS}). */
   readonly rounds?: number | undefined;
+  /** Called after each round, to take a measurement of the machine alongside the targets'. */
+  readonly afterRound?: (() => void) | undefined;
 }
 
 /** Warm-up runs do this fraction of the measured counts, on storages of their own. */
@@ -72,7 +74,7 @@ function keepBest(best: Map<string, PhaseTiming>, timings: readonly PhaseTiming[
  * writes) falls on both sides; the fastest run of each target is kept.
  */
 export async function runWorkloads(workloads: readonly Workload[], targets: readonly BenchTarget[], options: RunOptions): Promise<PhaseResult[]> {
-  const { scale, phaseFilter, onProgress, rounds = DEFAULT_ROUNDS } = options;
+  const { scale, phaseFilter, onProgress, rounds = DEFAULT_ROUNDS, afterRound } = options;
   const results: PhaseResult[] = [];
   for (const workload of workloads) {
     const byTarget = new Map<string, { best: Map<string, PhaseTiming>; runs: number }>();
@@ -91,6 +93,7 @@ export async function runWorkloads(workloads: readonly Workload[], targets: read
         measured.runs++;
         onProgress?.(`${workload.id} on ${target.label}, round ${round} of ${rounds}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
       }
+      afterRound?.();
     }
     workload.phases.forEach((phase, index) => {
       if (phaseFilter && !phaseFilter.has(phase.id)) return;
