@@ -20,7 +20,7 @@ import { FsStorageBase, type FolderIdentity, type FsContext } from './fs-storage
 import { runAtExit } from './exit-hooks.js';
 import { METADATA_FILE_NAME } from './metadata-file.js';
 import { QueueJournal, readQueueJournal } from './queue-journal.js';
-import { folderTime, openQueueSnapshot, removeIndexTempFiles, writeQueueSnapshot } from './queue-snapshot.js';
+import { folderTime, openQueueSnapshot, removeIndexTempFiles, removeQueueIndexFiles, writeQueueSnapshot } from './queue-snapshot.js';
 import {
   MAX_FILE_NAME_BYTES,
   isTempFileName,
@@ -103,6 +103,18 @@ function readOrderNoFast(path: string): number | null | undefined {
   return value !== '' && Number.isFinite(orderNo) ? orderNo : undefined;
 }
 
+/** Thrown while a queue is restored when its snapshot or journal names a request that cannot be a file name. */
+class DamagedIndexError extends Error {
+  constructor(readonly id: string) {
+    super(`Request id ${JSON.stringify(id.slice(0, 80))} cannot be a file name`);
+  }
+}
+
+/** Cheap check of an id read back from a snapshot or journal: a plain file name (see {@link requestFileName}). */
+function isPlainRequestId(id: string): boolean {
+  return id !== '' && id.charCodeAt(0) !== 0x2e && id.length <= MAX_FILE_NAME_BYTES - 5 && !id.includes('/') && !id.includes('\\') && !id.includes('\0');
+}
+
 /**
  * The file name of request `id`. An id that is no plain file name (empty, with a separator or NUL,
  * starting with a dot, too long) is an `invalid-argument` error: no id leads out of the folder.
@@ -142,6 +154,9 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
       // From here on every change is journaled after this snapshot (or the one that held).
       if (snapshotHolds) this.#journal.restart(snapshotHolds);
       else this.#writeSnapshot();
+    } else {
+      // A snapshot and journal left from when the queue was larger would not see the changes to come.
+      removeQueueIndexFiles(dir);
     }
     this.#cancelExitSnapshot = runAtExit(() => this.flush());
   }
@@ -153,6 +168,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   #scan(identity: FolderIdentity): string | undefined {
     const index = this.#index;
     const restore = (id: string, orderNo: number | null | undefined): void => {
+      if (!isPlainRequestId(id)) throw new DamagedIndexError(id);
       if (orderNo === undefined) {
         const slot = index.find(id);
         if (slot !== -1) index.remove(slot);
@@ -186,6 +202,16 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
    * `undefined` when the journal had changes.
    */
   #restoreFromSnapshot(restore: (id: string, orderNo: number | null | undefined) => void): string | undefined | false {
+    try {
+      return this.#restoreFromSnapshotFiles(restore);
+    } catch (error) {
+      if (!(error instanceof DamagedIndexError)) throw error;
+      this.ctx.logger.warn(`Reading the request files of ${this.dir}: its snapshot or journal names a request ${JSON.stringify(error.id.slice(0, 80))}`);
+      return false;
+    }
+  }
+
+  #restoreFromSnapshotFiles(restore: (id: string, orderNo: number | null | undefined) => void): string | undefined | false {
     const snapshot = openQueueSnapshot(this.dir);
     if (!snapshot) return false;
     const now = folderTime(this.dir);
@@ -217,9 +243,26 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     }
   }
 
-  /** Writes a snapshot of the queue as it is on disk now, and starts journaling after it. */
+  /**
+   * Writes a snapshot of the queue as it is on disk now, and starts journaling after it. When that
+   * fails (a full disk), the snapshot and journal are given up: the next open reads the files.
+   */
   #writeSnapshot(): void {
-    this.#journal.restart(writeQueueSnapshot(this.dir, this.#index, this.ctx.writeOptions));
+    try {
+      this.#journal.restart(writeQueueSnapshot(this.dir, this.#index, this.ctx.writeOptions));
+    } catch (error) {
+      this.#abandonSnapshots(error);
+    }
+  }
+
+  /** Stops journaling and deletes the snapshot and journal, which no longer account for the folder. */
+  #abandonSnapshots(cause: unknown): void {
+    this.#journal.stop();
+    try {
+      removeQueueIndexFiles(this.dir);
+    } finally {
+      this.ctx.logger.warn(`Request queue ${this.dir}: snapshot and journal given up (${(cause as Error).message}); the next open reads every request file`);
+    }
   }
 
   /**
@@ -230,6 +273,19 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     const size = this.#index.size;
     if (this.#journal.active ? this.#journal.lines > Math.max(MIN_JOURNAL_BEFORE_SNAPSHOT, size / 2) : size >= this.ctx.queueSnapshotMinRequests) {
       this.#writeSnapshot();
+    }
+  }
+
+  /**
+   * Makes a change announced in the journal. If it fails, the journal would tell of a change never
+   * made once more lines follow: it is given up, and the error thrown.
+   */
+  #journaled(change: () => void): void {
+    try {
+      change();
+    } catch (error) {
+      if (this.#journal.active) this.#abandonSnapshots(error);
+      throw error;
     }
   }
 
@@ -318,7 +374,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     const path = join(this.dir, requestFileName(request.id));
     const temp = tempPathFor(path);
     this.#journal.requestWritten(request.id, orderNo, basename(temp));
-    writeFileAtomicSync(path, file, this.ctx.writeOptions, temp);
+    this.#journaled(() => writeFileAtomicSync(path, file, this.ctx.writeOptions, temp));
     this.#cache.set(request.id, json);
   }
 
@@ -448,7 +504,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     const slot = this.#index.find(id);
     if (slot === -1) return;
     this.#journal.requestDeleted(id);
-    removeFileSync(join(this.dir, `${id}.json`));
+    this.#journaled(() => removeFileSync(join(this.dir, `${id}.json`)));
     this.#forget(slot, id);
     this.touch(true);
     this.#afterChange();

@@ -1,4 +1,4 @@
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { ensureDirSync, listDirSync, removeTempFilesSync, writeFileAtomicSync, type WriteOptions } from './safe-files.js';
 
@@ -58,6 +58,14 @@ export function writeQueueSnapshot(dir: string, requests: SnapshotSource, option
   chunks.push(Buffer.from(lines));
   writeFileAtomicSync(join(snapshotDir, SNAPSHOT_FILE), chunks, options);
   return stamp;
+}
+
+/**
+ * Deletes the queue folder `dir`'s snapshot and journal (the whole index subfolder), so the next
+ * open reads the request files: for when changes can no longer be journaled after them.
+ */
+export function removeQueueIndexFiles(dir: string): void {
+  rmSync(join(dir, SNAPSHOT_DIR), { recursive: true, force: true });
 }
 
 /** Deletes the temporary files an interrupted snapshot or journal write left in the queue folder `dir`'s index. */

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RequestQueue } from '@x/core';
@@ -147,6 +147,48 @@ describe('request queue journal', () => {
       expect(await reopened.getMetadata(), spoil).toMatchObject({ handledRequestCount: 12, pendingRequestCount: 48 });
       expect(await drain(reopened), spoil).toEqual(order.slice(1, -1));
     }
+  });
+
+  it('naming a request that cannot be a file name makes the open read the files, and nothing outside the folder', async () => {
+    const { storageDir, folder, order } = await preparedQueue();
+    const queue = await RequestQueue.open({ name: 'big', storageClient: client(storageDir) });
+    await queue.markRequestAsHandled((await queue.fetchNextRequest())!);
+    writeFileSync(join(storageDir, 'outside.json'), JSON.stringify({ orderNo: 1, id: 'x', json: '{}' }));
+    appendFileSync(join(folder, '.x-index', 'queue-journal.txt'), 'r\t../../outside\t5\t.t.x-tmp\n');
+    const warnings: string[] = [];
+    const storageClient = new FileSystemStorageClient({ storageDir, queueSnapshotMinRequests: MIN, logger: { warn: (m) => warnings.push(m) } });
+    const reopened = await RequestQueue.open({ name: 'big', storageClient });
+    expect(warnings.join('\n')).toContain('../../outside');
+    expect(await reopened.getMetadata()).toMatchObject({ totalRequestCount: 60, handledRequestCount: 11 });
+    expect(await drain(reopened)).toEqual(order.slice(1));
+  });
+
+  it('is given up when a change it announced fails: the next open reads the files', async () => {
+    const { storageDir, folder, order } = await preparedQueue();
+    const queue = await RequestQueue.open({ name: 'big', storageClient: client(storageDir) });
+    const request = (await queue.fetchNextRequest())!;
+    // A folder where the request file should go: renaming the new file into place fails.
+    const path = join(folder, `${request.id}.json`);
+    rmSync(path);
+    mkdirSync(path);
+    await expect(queue.markRequestAsHandled(request)).rejects.toThrow();
+    expect(existsSync(join(folder, '.x-index', 'queue-journal.txt'))).toBe(false);
+    rmSync(path, { recursive: true });
+    const reopened = await RequestQueue.open({ name: 'big', storageClient: client(storageDir) });
+    // The request's file is gone, so the queue has one request less; none is handled twice.
+    expect(await reopened.getMetadata()).toMatchObject({ totalRequestCount: 59, handledRequestCount: 10 });
+    expect(await drain(reopened)).toEqual(order.slice(1));
+  });
+
+  it('is deleted when the queue opens smaller than snapshots are made for', async () => {
+    const { storageDir, folder } = await preparedQueue();
+    const storageClient = client(storageDir);
+    const queue = await RequestQueue.open({ name: 'big', storageClient });
+    const raw = await storageClient.openRequestQueue({ kind: 'name', name: 'big' });
+    for (const { id } of (await raw.listRequests({ limit: 11 })).items) await raw.deleteRequest(id);
+    expect((await queue.getMetadata()).totalRequestCount).toBe(MIN - 1);
+    await RequestQueue.open({ name: 'big', storageClient: client(storageDir) });
+    expect(existsSync(join(folder, '.x-index'))).toBe(false);
   });
 
   it('starts empty again after each snapshot', async () => {
