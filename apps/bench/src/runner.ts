@@ -46,10 +46,12 @@ const gc = (globalThis as { gc?: () => void }).gc;
 export const gcExposed = gc !== undefined;
 
 /**
- * Puts every target on the same footing before a measured run: garbage collected, and the disk's
- * write-back of earlier runs done (`sync`), so one target's writes never slow the next one's timing.
+ * Puts every target on the same footing before a measured run: the writes any target still makes
+ * in the background finished, garbage collected, and the disk's write-back done (`sync`), so one
+ * target's writes never slow the next one's timing.
  */
-function settle(): void {
+async function settle(targets: readonly BenchTarget[]): Promise<void> {
+  for (const target of targets) await target.settle?.();
   gc?.();
   if (process.platform !== 'win32') execFileSync('sync');
 }
@@ -79,7 +81,7 @@ export async function runWorkloads(workloads: readonly Workload[], targets: read
   for (const workload of workloads) {
     const byTarget = new Map<string, { best: Map<string, PhaseTiming>; runs: number }>();
     for (const target of targets) {
-      settle();
+      await settle(targets);
       await workload.run(target, countsAt(workload, scale * WARMUP_FRACTION), context);
       byTarget.set(target.key, { best: new Map(), runs: 0 });
     }
@@ -87,13 +89,16 @@ export async function runWorkloads(workloads: readonly Workload[], targets: read
     for (let round = 1; round <= rounds; round++) {
       for (const target of targets) {
         const start = performance.now();
-        settle();
+        await settle(targets);
         const measured = byTarget.get(target.key)!;
         keepBest(measured.best, await workload.run(target, counts, context));
         measured.runs++;
         onProgress?.(`${workload.id} on ${target.label}, round ${round} of ${rounds}: ${((performance.now() - start) / 1000).toFixed(1)} s`);
       }
-      afterRound?.();
+      if (afterRound) {
+        await settle(targets);
+        afterRound();
+      }
     }
     workload.phases.forEach((phase, index) => {
       if (phaseFilter && !phaseFilter.has(phase.id)) return;

@@ -57,6 +57,11 @@ export interface BenchTarget {
   openRequestQueue(name: string): Promise<BenchRequestQueue>;
   /** HTTP requests the target's server has answered so far, for targets that talk HTTP (requests per operation). */
   requestCount?(): number;
+  /**
+   * Waits for the writes the target still makes in the background (Crawlee persists after its
+   * calls resolve), so that they do not land in another target's timing.
+   */
+  settle?(): Promise<void>;
   /** Frees whatever the target holds (temporary directories, servers) after all workloads. */
   dispose?(): Promise<void>;
 }
