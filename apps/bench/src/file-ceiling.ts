@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,7 +39,6 @@ export function measureFileCeiling(files: number): FileCeiling {
   const payload = Buffer.from(JSON.stringify({ url: 'https://shop.example.com/products/1', title: 'x'.repeat(240) }));
   const pathOf = (i: number): string => join(dir, `${String(i).padStart(9, '0')}.json`);
   try {
-    if (process.platform !== 'win32') execFileSync('sync');
     const create = filesPerSecond(files, (i) => writeThroughTemp(pathOf(i), payload));
     const replace = filesPerSecond(files, (i) => writeThroughTemp(pathOf(i), payload));
     return { create, replace, files, samples: 1 };

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import type { BenchTarget } from './target.js';
 import { countsAt, type Phase, type PhaseTiming, type RunContext, type Workload } from './workloads.js';
 
@@ -47,13 +46,13 @@ export const gcExposed = gc !== undefined;
 
 /**
  * Puts every target on the same footing before a measured run: the writes any target still makes
- * in the background finished, garbage collected, and the disk's write-back done (`sync`), so one
- * target's writes never slow the next one's timing.
+ * in the background finished, so that they do not land in another target's timing, and garbage
+ * collected. (No `sync`: on this kind of virtual disk, forcing out the discards of the files the
+ * last run deleted slows down the writes that follow for seconds.)
  */
 async function settle(targets: readonly BenchTarget[]): Promise<void> {
   for (const target of targets) await target.settle?.();
   gc?.();
-  if (process.platform !== 'win32') execFileSync('sync');
 }
 
 let storageCounter = 0;
