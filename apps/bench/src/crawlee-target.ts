@@ -26,6 +26,8 @@ export function crawleeTarget(options: { readonly persistDir?: string } = {}): B
     key: persist ? 'crawlee-persist' : 'crawlee',
     label: `Crawlee ${crawleeVersion}${persist ? ' persisting' : ''}`,
     baseline: true,
+    // Persisting, it keeps its storages on disk until the end, as ours on disk does.
+    keepsStorages: persist,
     // Its calls resolve before its files are written; `teardown` waits for the writes in flight.
     settle: () => storageClient.teardown(),
     dispose: async () => {

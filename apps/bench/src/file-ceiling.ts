@@ -1,5 +1,4 @@
-import { closeSync, mkdtempSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { closeSync, mkdtempSync, openSync, renameSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Raw rates of writing one small file by temp + rename, in files per second. */
@@ -30,19 +29,16 @@ function filesPerSecond(files: number, write: (i: number) => void): number {
 
 /**
  * The raw rate of writing one small file (about 300 bytes) by a temporary file renamed into
- * place, synchronously, in a fresh folder: the ceiling of a storage that writes one file per
- * operation, measured on this machine in this run. Measured twice: creating the files, then
- * replacing each of them.
+ * place, synchronously, in a fresh folder inside `parentDir`: the ceiling of a storage that writes
+ * one file per operation, measured on this machine in this run. Measured twice: creating the
+ * files, then replacing each of them. The files stay (the caller removes `parentDir` at the end):
+ * deleting them would slow down the disk for whatever runs next.
  */
-export function measureFileCeiling(files: number): FileCeiling {
-  const dir = mkdtempSync(join(tmpdir(), 'x-bench-ceiling-'));
+export function measureFileCeiling(files: number, parentDir: string): FileCeiling {
+  const dir = mkdtempSync(join(parentDir, 'ceiling-'));
   const payload = Buffer.from(JSON.stringify({ url: 'https://shop.example.com/products/1', title: 'x'.repeat(240) }));
   const pathOf = (i: number): string => join(dir, `${String(i).padStart(9, '0')}.json`);
-  try {
-    const create = filesPerSecond(files, (i) => writeThroughTemp(pathOf(i), payload));
-    const replace = filesPerSecond(files, (i) => writeThroughTemp(pathOf(i), payload));
-    return { create, replace, files, samples: 1 };
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const create = filesPerSecond(files, (i) => writeThroughTemp(pathOf(i), payload));
+  const replace = filesPerSecond(files, (i) => writeThroughTemp(pathOf(i), payload));
+  return { create, replace, files, samples: 1 };
 }

@@ -1,6 +1,7 @@
+import { mkdtempSync, rmSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
-import { availableParallelism, cpus } from 'node:os';
-import { dirname, resolve } from 'node:path';
+import { availableParallelism, cpus, tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { crawleeVersion } from './crawlee-target.js';
@@ -138,7 +139,8 @@ async function runGroup(
   process.stderr.write(`\n${group.title} (scale ${scale})\n`);
   // Measured like the targets: before the workloads and after each round, the best kept.
   const ceilings: FileCeiling[] = [];
-  const measureCeiling = group.measureFileCeiling ? () => ceilings.push(measureFileCeiling(Math.max(1000, Math.round(20_000 * scale)))) : undefined;
+  const ceilingDir = group.measureFileCeiling ? mkdtempSync(join(tmpdir(), 'x-bench-ceiling-')) : undefined;
+  const measureCeiling = ceilingDir ? () => ceilings.push(measureFileCeiling(Math.max(1000, Math.round(20_000 * scale)), ceilingDir)) : undefined;
   measureCeiling?.();
   let results;
   try {
@@ -151,6 +153,7 @@ async function runGroup(
     });
   } finally {
     for (const target of targets) await target.dispose?.();
+    if (ceilingDir) rmSync(ceilingDir, { recursive: true, force: true });
   }
   const rows = compare(results, targets);
   const ceiling = bestCeiling(ceilings);

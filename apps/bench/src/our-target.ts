@@ -7,6 +7,8 @@ export interface OurTargetOptions {
   /** The storage client the core classes run on; one instance serves the whole run. */
   readonly storageClient: StorageClient;
   readonly goals?: Readonly<Record<string, number>>;
+  /** See {@link BenchTarget.keepsStorages}. */
+  readonly keepsStorages?: boolean;
   readonly dispose?: () => Promise<void>;
 }
 
@@ -15,10 +17,11 @@ export interface OurTargetOptions {
  * client. They fit the bench surface as they are, so nothing wraps their calls.
  */
 export function ourTarget(options: OurTargetOptions): BenchTarget {
-  const { key, label, storageClient, goals, dispose } = options;
+  const { key, label, storageClient, goals, dispose, keepsStorages } = options;
   return {
     key,
     label,
+    ...(keepsStorages === undefined ? {} : { keepsStorages }),
     ...(goals === undefined ? {} : { goals }),
     ...(dispose === undefined ? {} : { dispose }),
     openDataset: (name) => Dataset.open({ name, storageClient }),

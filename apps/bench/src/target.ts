@@ -49,6 +49,13 @@ export interface BenchTarget {
   readonly label: string;
   /** The target everything else is compared with (Crawlee). Exactly one target is the baseline. */
   readonly baseline?: boolean;
+  /**
+   * The storages a run opened are left in place, not dropped after the run: the target's folder is
+   * removed as a whole by `dispose`. For targets on disk, where deleting thousands of files in the
+   * middle of the measurements slows the writes that follow (a virtual disk passing the deletions
+   * on to its host), whichever target happens to run next.
+   */
+  readonly keepsStorages?: boolean;
   /** Minimum ratio (this target's ops/s over the baseline's) per phase id, as set in the issues. */
   readonly goals?: Readonly<Record<string, number>>;
   /** Opens a new, empty storage of this name (names are unique per run). */

@@ -64,6 +64,7 @@ export const groups: readonly BenchGroup[] = [
           label: 'ours (fs)',
           storageClient: new FileSystemStorageClient({ storageDir: ours }),
           goals: FS_GOALS,
+          keepsStorages: true,
           dispose: async () => rmSync(ours, { recursive: true, force: true }),
         }),
         crawleeTarget({ persistDir: tempDir('crawlee') }),

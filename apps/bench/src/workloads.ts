@@ -39,6 +39,11 @@ export interface Workload {
 
 const BATCH = 1000;
 
+/** Drops a storage a run is done with, unless the target keeps its storages until it is disposed. */
+async function release(target: BenchTarget, storage: { drop(): Promise<void> }): Promise<void> {
+  if (!target.keepsStorages) await storage.drop();
+}
+
 function check(condition: boolean, message: string): asserts condition {
   if (!condition) throw new Error(`Benchmark check failed: ${message}`);
 }
@@ -96,7 +101,7 @@ export const workloads: readonly Workload[] = [
       });
       const last = await dataset.getData({ offset: count - 1, limit: 10 });
       check(last.items.length === 1, `dataset holds ${count} items after pushing them`);
-      await dataset.drop();
+      await release(target, dataset);
       return [{ id: 'dataset-push-batch', ops: count, ...timing }];
     },
   },
@@ -111,7 +116,7 @@ export const workloads: readonly Workload[] = [
       });
       const last = await dataset.getData({ offset: count - 1, limit: 10 });
       check(last.items.length === 1, `dataset holds ${count} items after pushing them`);
-      await dataset.drop();
+      await release(target, dataset);
       return [{ id: 'dataset-push-single', ops: count, ...timing }];
     },
   },
@@ -129,7 +134,7 @@ export const workloads: readonly Workload[] = [
         }
       });
       check(read === count, `read back ${count} items, got ${read}`);
-      await dataset.drop();
+      await release(target, dataset);
       return [{ id: 'dataset-read', ops: read, ...timing }];
     },
   },
@@ -151,7 +156,7 @@ export const workloads: readonly Workload[] = [
         for (let i = 0; i < setCount; i++) if ((await store.getValue(keys[i]!)) !== null) found++;
       });
       check(found === setCount, `got back ${setCount} records, found ${found}`);
-      await store.drop();
+      await release(target, store);
       return [
         { id: 'kv-set', ops: setCount, ...setTiming },
         { id: 'kv-get', ops: setCount, ...getTiming },
@@ -194,7 +199,7 @@ export const workloads: readonly Workload[] = [
         }
       });
       check(handled === addCount, `handled ${addCount} requests, handled ${handled}`);
-      await queue.drop();
+      await release(target, queue);
       return [
         { id: 'rq-add', ops: addCount, ...addTiming },
         { id: 'rq-dedupe', ops: dedupeCount, ...dedupeTiming },
@@ -216,7 +221,7 @@ export const workloads: readonly Workload[] = [
         }
       });
       check(added === count, `added ${count} new requests, ${added} were new`);
-      await queue.drop();
+      await release(target, queue);
       return [{ id: 'rq-add-batch', ops: count, ...timing }];
     },
   },
