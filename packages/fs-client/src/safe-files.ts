@@ -19,6 +19,38 @@ export function isTempFileName(name: string): boolean {
   return name.startsWith('.') && name.endsWith(TEMP_SUFFIX);
 }
 
+/** Temporary files of this process's asynchronous writes that are still being written. */
+const tempsInFlight = new Set<string>();
+
+/** The process id in a temporary file's name, or `undefined` when it has none. */
+function writerPidOf(name: string): number | undefined {
+  const match = /\.(\d+)\.\d+\.x-tmp$/.exec(name);
+  return match === null ? undefined : Number(match[1]);
+}
+
+/** True when a process with id `pid` runs on this machine (signal 0 checks without sending). */
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists but belongs to another user.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * True when the temporary file at `path` (named `name`) is a leftover: written by a process that
+ * is gone, or by this process but not by a write still running. Another live process's temporary
+ * files are its writes in progress, and are left alone.
+ */
+function isLeftoverTemp(path: string, name: string): boolean {
+  const pid = writerPidOf(name);
+  if (pid === undefined || !Number.isSafeInteger(pid) || pid <= 0) return true;
+  if (pid === process.pid) return !tempsInFlight.has(path);
+  return !isProcessAlive(pid);
+}
+
 /** Options of the atomic writes. */
 export interface WriteOptions {
   /** Flush the file to the disk before renaming it (survives power loss, not only a crash). */
@@ -97,12 +129,15 @@ export function writeNewFileAtomicSync(path: string, data: string | Uint8Array, 
 /** The asynchronous form of {@link writeFileAtomicSync}, for large bodies. */
 export async function writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions): Promise<void> {
   const temp = tempPathFor(path);
+  tempsInFlight.add(temp);
   try {
     await writeFile(temp, data, { flush: options.fsync });
     await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
     throw error;
+  } finally {
+    tempsInFlight.delete(temp);
   }
 }
 
@@ -125,9 +160,16 @@ export async function ensureDir(path: string): Promise<void> {
   await mkdir(path, { recursive: true });
 }
 
-/** Deletes the temporary files an interrupted write left in `dir`. */
+/**
+ * Deletes the temporary files interrupted writes left in `dir`. Those of another process that is
+ * still running are its writes in progress (two processes may share a folder) and stay.
+ */
 export function removeTempFilesSync(dir: string, names: readonly string[]): void {
-  for (const name of names) if (isTempFileName(name)) removeFileSync(join(dir, name));
+  for (const name of names) {
+    if (!isTempFileName(name)) continue;
+    const path = join(dir, name);
+    if (isLeftoverTemp(path, name)) removeFileSync(path);
+  }
 }
 
 /** Names of the entries of `dir`, or `[]` when it does not exist. */

@@ -1,4 +1,6 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dataset, KeyValueStore } from '@x/core';
@@ -55,4 +57,31 @@ describe('two processes on one storage folder', () => {
       }
     }
   }, 60_000);
+
+  it("opening a folder deletes the temporary files of ended processes, not those of a running one", async () => {
+    const storageDir = join(work, 'temps');
+    const folder = join(storageDir, 'datasets', 'default');
+    mkdirSync(folder, { recursive: true });
+    const running = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], { stdio: 'ignore' });
+    const ended = spawn(process.execPath, ['-e', ''], { stdio: 'ignore' });
+    await once(ended, 'exit');
+    try {
+      const names = {
+        running: `.000000001.json.${running.pid}.1.x-tmp`,
+        ended: `.000000002.json.${ended.pid}.1.x-tmp`,
+        ours: `.__metadata__.json.${process.pid}.999999.x-tmp`,
+        nameless: '.odd.x-tmp',
+      };
+      for (const name of Object.values(names)) writeFileSync(join(folder, name), '{"half":');
+      const storageClient = new FileSystemStorageClient({ storageDir, logger: { warn: () => {} } });
+      const dataset = await Dataset.open({ storageClient });
+      expect((await dataset.getData()).total).toBe(0);
+      expect(existsSync(join(folder, names.running)), 'a running process is still writing it').toBe(true);
+      expect(existsSync(join(folder, names.ended))).toBe(false);
+      expect(existsSync(join(folder, names.ours)), 'no write of this process is using it').toBe(false);
+      expect(existsSync(join(folder, names.nameless))).toBe(false);
+    } finally {
+      running.kill('SIGKILL');
+    }
+  });
 });
