@@ -11,6 +11,8 @@
  * - `not-found`: a storage or request that does not exist.
  * - `client-missing`: no storage client was given and none is registered.
  * - `conflict`: the operation cannot be done in the current state.
+ * - `locked`: a request locked by another consumer (until its lock expires, only the holder may change it).
+ * - `io`: the storage medium failed (a full disk, no permission, a dropped connection); `cause` has the error.
  * - `internal`: a storage client failed in a way it could not describe better.
  */
 export type StorageErrorCode =
@@ -24,6 +26,8 @@ export type StorageErrorCode =
   | 'not-found'
   | 'client-missing'
   | 'conflict'
+  | 'locked'
+  | 'io'
   | 'internal';
 
 const BRAND = Symbol.for('@x/core.StorageError');
