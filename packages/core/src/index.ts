@@ -45,6 +45,11 @@ export { EventBus, type StorageEventName, type StorageEvents } from './events.js
 export type {
   AddRequestsResult,
   DatasetClient,
+  DeleteRequestLockOptions,
+  ListAndLockHeadOptions,
+  LockedHead,
+  ProlongRequestLockOptions,
+  RequestChangeOptions,
   DatasetItemsPage,
   KeyValueStoreClient,
   KeysPage,

@@ -109,6 +109,55 @@ export interface PlacementOptions {
   readonly forefront: boolean;
 }
 
+/**
+ * Who changes a request. A request locked by one client (see
+ * {@link RequestQueueClient.listAndLockHead}) may be changed, handled, reclaimed or deleted only
+ * by the same `clientKey` until its lock expires; any other caller, and a caller that gives no
+ * key, gets a `locked` error. A request nobody holds may be changed by anyone.
+ */
+export interface RequestChangeOptions {
+  /** The key of the consumer making the change. */
+  readonly clientKey?: string | undefined;
+}
+
+/** Options of {@link RequestQueueClient.listAndLockHead}. */
+export interface ListAndLockHeadOptions {
+  /** At most this many requests (at least 1). */
+  readonly limit: number;
+  /** How long the locks last, in seconds (above 0). */
+  readonly lockSecs: number;
+  /** The consumer the requests are locked for. */
+  readonly clientKey: string;
+}
+
+/** What {@link RequestQueueClient.listAndLockHead} took. */
+export interface LockedHead {
+  /** The requests now locked for the caller, in the order they would have been fetched. */
+  readonly items: RequestData[];
+  /** When their locks expire, unless prolonged. */
+  readonly lockExpiresAt: Date;
+  /** True when, after this call, some request of the queue is locked (by anyone). */
+  readonly queueHasLockedRequests: boolean;
+}
+
+/** Options of {@link RequestQueueClient.prolongRequestLock}. */
+export interface ProlongRequestLockOptions {
+  /** The consumer holding the lock. */
+  readonly clientKey: string;
+  /** The lock's new length from now, in seconds (above 0). */
+  readonly lockSecs: number;
+  /** When the lock expires, put the request before all others. Default false. */
+  readonly forefront?: boolean | undefined;
+}
+
+/** Options of {@link RequestQueueClient.deleteRequestLock}. */
+export interface DeleteRequestLockOptions {
+  /** The consumer holding the lock. */
+  readonly clientKey: string;
+  /** Put the request back before all others. Default false. */
+  readonly forefront?: boolean | undefined;
+}
+
 /** Options of {@link RequestQueueClient.listRequests}. */
 export interface ListRequestsOptions {
   /** At most this many requests. */
@@ -120,6 +169,8 @@ export interface ListRequestsOptions {
 /** A page of requests in ascending id order. */
 export interface RequestsPage {
   readonly items: RequestData[];
+  /** When the lock of each locked request of `items` expires, by request id (live locks only). */
+  readonly lockExpiresAt: ReadonlyMap<string, Date>;
   /** Set when more requests follow: the id to continue after. */
   readonly nextExclusiveStartId?: string;
 }
@@ -133,7 +184,12 @@ export interface AddRequestsResult {
 /**
  * The transport of a request queue. Requests reach it validated, with `id` and `uniqueKey` set.
  * A client keeps the queue's order (forefront requests first, newest forefront first, then the
- * others in the order added) and the set of requests in progress.
+ * others in the order added) and the locks of requests in progress.
+ *
+ * A request is *pending*, *locked* (in progress for one consumer until its lock expires) or
+ * *handled*. Consumers take requests with {@link listAndLockHead}; a lock that expires makes its
+ * request pending again (at the next call that looks at the head, without a periodic scan).
+ * Only the lock holder may change a locked request (see {@link RequestChangeOptions}).
  */
 export interface RequestQueueClient {
   /** The queue's metadata with its counts. */
@@ -143,30 +199,48 @@ export interface RequestQueueClient {
   /** The request of `id`, or `undefined`. */
   getRequest(id: string): Promise<RequestData | undefined>;
   /**
-   * Takes the next pending request and marks it in progress, or gives `null` when none is pending.
-   * Two calls never get the same request while it is in progress.
+   * Takes up to `limit` pending requests from the head and locks them for `clientKey` for
+   * `lockSecs`. Expired locks are released first. Two calls never get the same request while its
+   * lock lasts. With strong queue consistency, `items` is empty only when nothing is pending.
    */
-  fetchNextRequest(): Promise<RequestData | null>;
-  /** Stores `request` as handled (with its `handledAt` set) and ends its progress. */
-  markRequestAsHandled(request: RequestData): Promise<AddRequestResult>;
-  /** Stores `request` and puts it back among the pending ones. */
-  reclaimRequest(request: RequestData, options: PlacementOptions): Promise<AddRequestResult>;
+  listAndLockHead(options: ListAndLockHeadOptions): Promise<LockedHead>;
   /**
-   * Stores changes to a request. Its progress stays as it is, except that setting `handledAt` on
-   * an unhandled request marks it handled, and clearing it on a handled one makes it pending again
-   * (placed as `options` says). A pending request is placed again when `options.forefront` is set.
+   * Extends the lock of request `id` held by `clientKey` to `lockSecs` from now. Throws
+   * `not-found` when there is no such request, `locked` when another client holds it and
+   * `conflict` when it is not locked (never locked, expired, or handled).
    */
-  updateRequest(request: RequestData, options: PlacementOptions): Promise<AddRequestResult>;
+  prolongRequestLock(id: string, options: ProlongRequestLockOptions): Promise<{ readonly lockExpiresAt: Date }>;
+  /**
+   * Ends the lock of request `id` held by `clientKey` and makes the request pending again (first
+   * with `forefront`). Throws `not-found` when there is no such request and `locked` when another
+   * client holds it; a request that is not locked is left as it is.
+   */
+  deleteRequestLock(id: string, options: DeleteRequestLockOptions): Promise<void>;
+  /** Ends every lock `clientKey` holds, making those requests pending again; gives how many. */
+  unlockRequests(options: { readonly clientKey: string }): Promise<number>;
+  /** Stores `request` as handled (with its `handledAt` set) and ends its lock. */
+  markRequestAsHandled(request: RequestData, options?: RequestChangeOptions): Promise<AddRequestResult>;
+  /** Stores `request`, ends its lock and makes it pending again (first with `forefront`). */
+  reclaimRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult>;
+  /**
+   * Stores changes to a request. Its lock stays as it is, except that setting `handledAt` on an
+   * unhandled request marks it handled (ending its lock), and clearing it on a handled one makes
+   * it pending again (placed as `options` says). A pending request is placed again when
+   * `options.forefront` is set.
+   */
+  updateRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult>;
   /** Deletes a request; nothing happens when there is none. */
-  deleteRequest(id: string): Promise<void>;
-  /** Up to `limit` pending requests in the order they would be fetched, without taking them. */
+  deleteRequest(id: string, options?: RequestChangeOptions): Promise<void>;
+  /** Up to `limit` pending requests in the order they would be fetched, without locking them. */
   listHead(options: { readonly limit: number }): Promise<RequestData[]>;
-  /** A page of every request (pending, in progress and handled), in ascending id order. */
+  /** A page of every request (pending, locked and handled), in ascending id order. */
   listRequests(options: ListRequestsOptions): Promise<RequestsPage>;
-  /** True when no request is pending (some may be in progress). */
+  /** True when no request is pending (some may be locked). */
   isEmpty(): Promise<boolean>;
-  /** True when no request is pending and none is in progress. */
+  /** True when no request is pending and no live lock is held by anyone. */
   isFinished(): Promise<boolean>;
+  /** True when some request is locked (its lock has not expired). */
+  hasLockedRequests(): Promise<boolean>;
   /** Deletes the queue and every request in it. */
   drop(): Promise<void>;
 }
@@ -200,4 +274,9 @@ export interface StorageClient {
   listKeyValueStores(): Promise<KeyValueStoreMetadata[]>;
   /** Metadata of every request queue. */
   listRequestQueues(): Promise<RequestQueueMetadata[]>;
+  /**
+   * Flushes everything still to be written, stops timers and ends connections. Awaitable and
+   * idempotent; after it, the client and the storages it opened are not to be used.
+   */
+  close(): Promise<void>;
 }
