@@ -262,6 +262,16 @@ export interface StorageClient {
   readonly name: string;
   /** What the client can do. */
   readonly capabilities: StorageClientCapabilities;
+  /**
+   * The consumer key {@link RequestQueue} locks fetched requests under; when omitted, each opened
+   * queue instance makes a random one. Set it to share locks between instances (one consumer).
+   */
+  readonly clientKey?: string | undefined;
+  /**
+   * Seconds a request fetched through {@link RequestQueue} stays locked without a sign of life
+   * (the queue prolongs the locks of requests still in progress); default 60.
+   */
+  readonly requestLockSecs?: number | undefined;
   /** Opens a dataset (see {@link StorageTarget} for what is created). */
   openDataset(target: StorageTarget): Promise<DatasetClient>;
   /** Opens a key-value store. */
