@@ -1,4 +1,4 @@
-import { Request, RequestQueue, type RequestData, type StorageClient } from '@x/core';
+import { Request, RequestQueue, type RequestData, type RequestQueueClient, type StorageClient } from '@x/core';
 import { describe, expect } from 'vitest';
 import { MAX_COLLECTED, crawleeRequestId, expectStorageError, type SuiteContext } from './suite-context.js';
 
@@ -29,6 +29,15 @@ async function expectCounts(queue: RequestQueue, total: number, handled: number)
 }
 
 const url = (n: number | string): string => `https://example.com/page/${n}`;
+
+/** The client key the raw-client cases lock requests under. */
+const RAW_KEY = 'raw-consumer';
+
+/** Takes the next request of a raw queue client, locked for {@link RAW_KEY}: `null` when none is pending. */
+async function take(client: RequestQueueClient, clientKey = RAW_KEY): Promise<RequestData | null> {
+  const { items } = await client.listAndLockHead({ limit: 1, lockSecs: 60, clientKey });
+  return items[0] ?? null;
+}
 
 /** The cases of {@link RequestQueue}: adding, dedupe, ids, order, fetching, handling, reclaiming and consistency. */
 export function defineRequestQueueCases(ctx: SuiteContext): void {
@@ -452,7 +461,7 @@ export function defineRequestQueueCases(ctx: SuiteContext): void {
           await queue.addRequests(Array.from({ length: 20 }, (_, i) => url(i)));
           const other = await storageClient.openRequestQueue({ kind: 'id', id: queue.id });
           const results = await Promise.all(
-            Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? queue.fetchNextRequest().then((r) => r?.id ?? null) : other.fetchNextRequest().then((r) => r?.id ?? null))),
+            Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? queue.fetchNextRequest().then((r) => r?.id ?? null) : take(other).then((r) => r?.id ?? null))),
           );
           const ids = results.filter((id): id is string => id !== null);
           expect(ids).toHaveLength(20);
@@ -492,23 +501,23 @@ export function defineRequestQueueCases(ctx: SuiteContext): void {
         await client.addRequests([data('f')], { forefront: true });
         expect((await client.listHead({ limit: 10 })).map((r) => r.url)).toEqual([url('f'), url(1), url(2), url(3)]);
         expect((await client.listHead({ limit: 2 })).map((r) => r.url)).toEqual([url('f'), url(1)]);
-        const taken = await client.fetchNextRequest();
+        const taken = await take(client);
         expect(taken?.url).toBe(url('f'));
-        const second = (await client.fetchNextRequest())!;
-        await client.markRequestAsHandled({ ...second, handledAt: new Date().toISOString() });
+        const second = (await take(client))!;
+        await client.markRequestAsHandled({ ...second, handledAt: new Date().toISOString() }, { clientKey: RAW_KEY });
         // In progress and handled requests are not in the head; listing took nothing.
         expect((await client.listHead({ limit: 10 })).map((r) => r.url)).toEqual([url(2), url(3)]);
         expect((await client.listHead({ limit: 10 }))[0]).toMatchObject({ id: crawleeRequestId(url(2)), uniqueKey: url(2), userData: {} });
-        expect((await client.fetchNextRequest())?.url).toBe(url(2));
+        expect((await take(client))?.url).toBe(url(2));
       });
 
       test('listRequests pages every request in ascending id order', async (storageClient) => {
         const client = await rawQueue(storageClient);
         const all = Array.from({ length: 7 }, (_, i) => data(i));
         await client.addRequests(all, { forefront: false });
-        const handled = (await client.fetchNextRequest())!;
-        await client.markRequestAsHandled({ ...handled, handledAt: new Date().toISOString() });
-        await client.fetchNextRequest();
+        const handled = (await take(client))!;
+        await client.markRequestAsHandled({ ...handled, handledAt: new Date().toISOString() }, { clientKey: RAW_KEY });
+        await take(client);
         const ids: string[] = [];
         let page = await client.listRequests({ limit: 3 });
         for (let guard = 0; ; guard++) {
@@ -542,7 +551,7 @@ export function defineRequestQueueCases(ctx: SuiteContext): void {
         expect(again.wasAlreadyHandled).toBe(true);
         expect((await client.getMetadata()).handledRequestCount).toBe(0);
         expect((await client.getRequest(one.id))?.handledAt).toBeUndefined();
-        expect((await client.fetchNextRequest())?.url).toBe(url(1));
+        expect((await take(client))?.url).toBe(url(1));
       });
 
       test('updateRequest with forefront moves a pending request first; one in progress stays in progress', async (storageClient) => {
@@ -551,9 +560,9 @@ export function defineRequestQueueCases(ctx: SuiteContext): void {
         const three = (await client.getRequest(crawleeRequestId(url(3))))!;
         await client.updateRequest(three, { forefront: true });
         expect((await client.listHead({ limit: 10 })).map((r) => r.url)).toEqual([url(3), url(1), url(2)]);
-        const taken = (await client.fetchNextRequest())!;
+        const taken = (await take(client))!;
         expect(taken.url).toBe(url(3));
-        await client.updateRequest({ ...taken, retryCount: 1 }, { forefront: false });
+        await client.updateRequest({ ...taken, retryCount: 1 }, { forefront: false, clientKey: RAW_KEY });
         expect((await client.getRequest(taken.id))?.retryCount).toBe(1);
         expect((await client.listHead({ limit: 10 })).map((r) => r.url)).toEqual([url(1), url(2)]);
         expect(await client.isFinished()).toBe(false);
@@ -569,9 +578,9 @@ export function defineRequestQueueCases(ctx: SuiteContext): void {
         expect((await client.getMetadata()).totalRequestCount).toBe(2);
         expect((await client.listRequests({ limit: 10 })).items).toHaveLength(2);
         const urls: string[] = [];
-        for (let r = await client.fetchNextRequest(); r; r = await client.fetchNextRequest()) {
+        for (let r = await take(client); r; r = await take(client)) {
           urls.push(r.url);
-          await client.markRequestAsHandled({ ...r, handledAt: new Date().toISOString() });
+          await client.markRequestAsHandled({ ...r, handledAt: new Date().toISOString() }, { clientKey: RAW_KEY });
         }
         expect(urls).toEqual([url(1), url(3)]);
         expect(await client.isFinished()).toBe(true);

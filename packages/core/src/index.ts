@@ -81,6 +81,17 @@ export { KeyValueStore, type IterateKeysOptions, type SetValueOptions } from './
 export { RequestQueue, type RequestPlacementOptions } from './request-queue.js';
 export { createStorageId } from './storage-ids.js';
 export { RequestQueueIndex, type RequestSlotsPage, type RequestState } from './request-queue-index.js';
+export {
+  ANONYMOUS_CLIENT_KEY,
+  MAX_LOCK_LIMIT,
+  MAX_LOCK_SECS,
+  RequestQueueLocks,
+  assertClientKey,
+  assertListAndLockHeadOptions,
+  assertLockSecs,
+  requestLockedError,
+  requestNotLockedError,
+} from './request-locks.js';
 export { lowerBound, pageOfSortedKeys } from './key-pages.js';
 export { purgeDefaultStorages, type PurgeOptions } from './purge.js';
 export { createRecordSignature } from './record-signature.js';

@@ -2,14 +2,20 @@ import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs'
 import { basename, join } from 'node:path';
 import {
   RequestQueueIndex,
+  RequestQueueLocks,
   StorageError,
   httpMethodSchema,
   notFound,
   parseStoredRequest,
   type AddRequestResult,
   type AddRequestsResult,
+  type DeleteRequestLockOptions,
+  type ListAndLockHeadOptions,
   type ListRequestsOptions,
+  type LockedHead,
   type PlacementOptions,
+  type ProlongRequestLockOptions,
+  type RequestChangeOptions,
   type RequestData,
   type RequestQueueClient,
   type RequestQueueMetadata,
@@ -138,6 +144,8 @@ function requestFileName(id: string): string {
 export class FsRequestQueue extends FsStorageBase implements RequestQueueClient {
   /** Every request's state and order key on disk (`+ms` regular, `-ms` forefront, `null` handled). */
   readonly #index = new RequestQueueIndex();
+  /** Locks of requests in progress; kept in memory only, so after a crash those requests are pending. */
+  readonly #locks = new RequestQueueLocks(this.#index, (slot, forefront) => this.#placeAgain(slot, forefront));
   readonly #cache = new LRUCache<string, string>({ max: CACHED_REQUESTS });
   #regularClock = 0;
   #forefrontClock = 0;
@@ -326,6 +334,12 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     if (!this.#journal.active || this.#journal.lines > 0) this.#writeSnapshot();
   }
 
+  override close(): void {
+    super.close();
+    this.#cancelExitSnapshot();
+    this.#journal.stop();
+  }
+
   #counts(): Pick<RequestQueueMetadata, 'totalRequestCount' | 'handledRequestCount' | 'pendingRequestCount'> {
     const index = this.#index;
     return { totalRequestCount: index.size, handledRequestCount: index.handledCount, pendingRequestCount: index.size - index.handledCount };
@@ -396,10 +410,38 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     return undefined;
   }
 
-  #slotOf(request: RequestData): number {
-    const slot = this.#index.find(request.id);
-    if (slot === -1) throw notFound(`Request "${request.id}" in request queue "${this.name ?? this.id}"`);
+  #slotOfId(id: string): number {
+    const slot = this.#index.find(id);
+    if (slot === -1) throw notFound(`Request "${id}" in request queue "${this.name ?? this.id}"`);
     return slot;
+  }
+
+  /** The slot of request `id`, which `clientKey` may change (no other client holds its lock). */
+  #changeableSlot(id: string, options: RequestChangeOptions | undefined): number {
+    const slot = this.#slotOfId(id);
+    this.#locks.assertMayChange(slot, options?.clientKey);
+    return slot;
+  }
+
+  /**
+   * Makes a locked request pending again when its lock ends without a change to it. Placed last,
+   * it keeps the order key its file has; placed first, its file gets a forefront key.
+   */
+  #placeAgain(slot: number, forefront: boolean): void {
+    if (!forefront) {
+      this.#index.makePending(slot, false, this.#index.orderNoOf(slot) ?? this.#nextOrderNo(false));
+      return;
+    }
+    const request = this.#readRequest(this.#index.idOf(slot));
+    if (!request) {
+      this.#forget(slot, this.#index.idOf(slot));
+      return;
+    }
+    const orderNo = this.#nextOrderNo(true);
+    this.#writeRequest(request, orderNo);
+    this.#index.makePending(slot, true, orderNo);
+    this.touch(true);
+    this.#afterChange();
   }
 
   #result(request: RequestData, wasAlreadyHandled: boolean): AddRequestResult {
@@ -440,52 +482,75 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     return this.#index.find(id) === -1 ? undefined : this.#readRequest(id);
   }
 
-  async fetchNextRequest(): Promise<RequestData | null> {
+  async listAndLockHead(options: ListAndLockHeadOptions): Promise<LockedHead> {
     this.assertLive();
     this.accessedAt = Date.now();
-    for (let slot = this.#index.takeNext(); slot !== -1; slot = this.#index.takeNext()) {
-      const id = this.#index.idOf(slot);
-      const request = this.#readRequest(id);
-      if (request) return request;
-      // An unreadable file (written by someone else) cannot be served: leave it out of the queue.
-      this.#forget(slot, id);
-    }
-    return null;
+    return this.#locks.lockHead(options, () => {
+      for (let slot = this.#index.takeNext(); slot !== -1; slot = this.#index.takeNext()) {
+        const id = this.#index.idOf(slot);
+        const request = this.#readRequest(id);
+        if (request) return { slot, request };
+        // An unreadable file (written by someone else) cannot be served: leave it out of the queue.
+        this.#forget(slot, id);
+      }
+      return undefined;
+    });
   }
 
-  async markRequestAsHandled(request: RequestData): Promise<AddRequestResult> {
+  async prolongRequestLock(id: string, options: ProlongRequestLockOptions): Promise<{ readonly lockExpiresAt: Date }> {
     this.assertLive();
-    const slot = this.#slotOf(request);
+    return this.#locks.prolong(this.#slotOfId(id), options);
+  }
+
+  async deleteRequestLock(id: string, options: DeleteRequestLockOptions): Promise<void> {
+    this.assertLive();
+    this.#locks.unlock(this.#slotOfId(id), options);
+  }
+
+  async unlockRequests({ clientKey }: { readonly clientKey: string }): Promise<number> {
+    this.assertLive();
+    return this.#locks.unlockAll(clientKey);
+  }
+
+  async markRequestAsHandled(request: RequestData, options?: RequestChangeOptions): Promise<AddRequestResult> {
+    this.assertLive();
+    const slot = this.#changeableSlot(request.id, options);
     if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
     this.#writeRequest(request, null);
+    this.#locks.release(slot);
     this.#index.markHandled(slot);
     this.touch(true);
     this.#afterChange();
     return this.#result(request, false);
   }
 
-  async reclaimRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
+  async reclaimRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
-    const slot = this.#slotOf(request);
+    const slot = this.#changeableSlot(request.id, options);
     if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
     const { handledAt: _ignored, ...pending } = request;
-    const orderNo = this.#nextOrderNo(forefront);
+    const orderNo = this.#nextOrderNo(options.forefront);
     this.#writeRequest(pending, orderNo);
-    this.#index.makePending(slot, forefront, orderNo);
+    this.#locks.release(slot);
+    this.#index.makePending(slot, options.forefront, orderNo);
     this.touch(true);
     this.#afterChange();
     return this.#result(request, false);
   }
 
-  async updateRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
+  async updateRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
+    const { forefront } = options;
     const index = this.#index;
-    const slot = this.#slotOf(request);
+    const slot = this.#changeableSlot(request.id, options);
     const state = index.stateOf(slot);
     const result = this.#result(request, state === 'handled');
     if (request.handledAt !== undefined) {
       this.#writeRequest(request, null);
-      if (state !== 'handled') index.markHandled(slot);
+      if (state !== 'handled') {
+        this.#locks.release(slot);
+        index.markHandled(slot);
+      }
     } else if (state === 'handled' || (state === 'pending' && forefront)) {
       // A handled request made pending again, or a pending one moved to the front.
       const orderNo = this.#nextOrderNo(forefront);
@@ -499,12 +564,14 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     return result;
   }
 
-  async deleteRequest(id: string): Promise<void> {
+  async deleteRequest(id: string, options?: RequestChangeOptions): Promise<void> {
     this.assertLive();
     const slot = this.#index.find(id);
     if (slot === -1) return;
+    this.#locks.assertMayChange(slot, options?.clientKey);
     this.#journal.requestDeleted(id);
     this.#journaled(() => removeFileSync(join(this.dir, `${id}.json`)));
+    this.#locks.release(slot);
     this.#forget(slot, id);
     this.touch(true);
     this.#afterChange();
@@ -523,6 +590,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   async listHead({ limit }: { readonly limit: number }): Promise<RequestData[]> {
     this.assertLive();
     this.accessedAt = Date.now();
+    this.#locks.releaseExpired();
     return this.#readSlots(this.#index.peek(limit));
   }
 
@@ -531,17 +599,24 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     this.accessedAt = Date.now();
     const { slots, nextExclusiveStartId } = this.#index.page(limit, exclusiveStartId);
     const items = this.#readSlots(slots);
-    return nextExclusiveStartId === undefined ? { items } : { items, nextExclusiveStartId };
+    const lockExpiresAt = this.#locks.expiriesOf(slots);
+    return nextExclusiveStartId === undefined ? { items, lockExpiresAt } : { items, lockExpiresAt, nextExclusiveStartId };
   }
 
   async isEmpty(): Promise<boolean> {
     this.assertLive();
+    this.#locks.releaseExpired();
     return this.#index.pendingCount === 0;
   }
 
   async isFinished(): Promise<boolean> {
     this.assertLive();
-    return this.#index.pendingCount === 0 && this.#index.inProgressCount === 0;
+    return !this.#locks.hasLocks() && this.#index.pendingCount === 0;
+  }
+
+  async hasLockedRequests(): Promise<boolean> {
+    this.assertLive();
+    return this.#locks.hasLocks();
   }
 
   async drop(): Promise<void> {
@@ -549,6 +624,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     this.#cancelExitSnapshot();
     this.#journal.stop();
     this.removeFolder();
+    this.#locks.clear();
     this.#index.clear();
     this.#cache.clear();
   }

@@ -131,6 +131,12 @@ export abstract class FsStorageBase {
     this.flushMetadata();
   }
 
+  /** Writes what is still to be written and stops the timers and exit hooks (the client is closing). */
+  close(): void {
+    if (!this.dropped) this.flush();
+    this.metadataFile.discard();
+  }
+
   /** Writes the metadata file now. */
   writeMetadataNow(): void {
     this.metadataFile.changed();

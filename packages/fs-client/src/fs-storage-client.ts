@@ -74,4 +74,13 @@ export class FileSystemStorageClient extends CollectionStorageClient {
   flush(): void {
     for (const collection of this.#collections) for (const storage of collection.opened()) storage.flush();
   }
+
+  /**
+   * Writes everything still to be written (as {@link FileSystemStorageClient.flush}) and stops the
+   * timers and exit hooks of the storages it opened. Idempotent; call it when done with the client,
+   * before another program (Crawlee, a second process) reads the folder.
+   */
+  override async close(): Promise<void> {
+    for (const collection of this.#collections) for (const storage of collection.opened()) storage.close();
+  }
 }

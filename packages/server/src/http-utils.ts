@@ -33,6 +33,8 @@ export function toApiError(error: unknown): ApiError {
         return recordNotFound(error.message);
       case 'conflict':
         return new ApiError(409, 'conflict', error.message);
+      case 'locked':
+        return new ApiError(409, 'request-locked', error.message);
       case 'invalid-key':
       case 'invalid-name':
       case 'invalid-item':
