@@ -1,6 +1,7 @@
 import {
   RequestQueueIndex,
   notFound,
+  serializeRequestData,
   type AddRequestResult,
   type AddRequestsResult,
   type ListRequestsOptions,
@@ -46,14 +47,16 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
   async addRequests(requests: readonly RequestData[], { forefront }: PlacementOptions): Promise<AddRequestsResult> {
     this.assertLive();
     const processedRequests: AddRequestResult[] = [];
-    for (const request of requests) {
+    // Every request's JSON first: one that cannot be stored means none is added.
+    const jsons = requests.map(serializeRequestData);
+    for (const [at, request] of requests.entries()) {
       const existing = this.#index.find(request.id);
       if (existing !== -1) {
         processedRequests.push(this.#result(request, this.#index.stateOf(existing) === 'handled'));
         continue;
       }
       const slot = this.#index.add(request.id, { handled: request.handledAt !== undefined, forefront, orderNo: 0 });
-      this.#json[slot] = JSON.stringify(request);
+      this.#json[slot] = jsons[at];
       processedRequests.push({ requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false });
     }
     this.#touch(true);
@@ -84,8 +87,9 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
     this.assertLive();
     const slot = this.#slotOf(request);
     if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
+    const json = serializeRequestData(request);
     this.#index.markHandled(slot);
-    this.#json[slot] = JSON.stringify(request);
+    this.#json[slot] = json;
     this.#touch(true);
     return this.#result(request, false);
   }
@@ -95,7 +99,7 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
     const slot = this.#slotOf(request);
     if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
     const { handledAt: _ignored, ...pending } = request;
-    this.#json[slot] = JSON.stringify(pending);
+    this.#json[slot] = serializeRequestData(pending);
     this.#index.makePending(slot, forefront, 0);
     this.#touch(true);
     return this.#result(request, false);
@@ -105,12 +109,13 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
     this.assertLive();
     const slot = this.#slotOf(request);
     const state = this.#index.stateOf(slot);
+    const json = serializeRequestData(request);
     const result = this.#result(request, state === 'handled');
     const wantsHandled = request.handledAt !== undefined;
     if (wantsHandled && state !== 'handled') this.#index.markHandled(slot);
     else if (!wantsHandled && state === 'handled') this.#index.makePending(slot, forefront, 0);
     else if (state === 'pending' && forefront) this.#index.makePending(slot, true, 0);
-    this.#json[slot] = JSON.stringify(request);
+    this.#json[slot] = json;
     this.#touch(true);
     return result;
   }
