@@ -213,13 +213,13 @@ export class Request<UserData extends Record<string, unknown> = Record<string, u
  * they change any state, so a refused request leaves the queue as it was.
  */
 export function serializeRequestData(data: RequestData): string {
-  const what = `Request ${JSON.stringify(String(data?.url).slice(0, 200))}`;
+  const what = (): string => `Request ${JSON.stringify(String(data?.url).slice(0, 200))}`;
   const userData: unknown = data?.userData;
   if (!isPlainObject(userData) || typeof userData['toJSON'] === 'function') {
-    throw new StorageError('invalid-argument', `${what}: userData must be a plain object`);
+    throw new StorageError('invalid-argument', `${what()}: userData must be a plain object`);
   }
   const json = serializeJson(data, 'invalid-argument', what);
-  if (json === undefined || !json.startsWith('{')) throw new StorageError('invalid-argument', `${what} does not serialize to a JSON object`);
+  if (json === undefined || json.charCodeAt(0) !== 0x7b) throw new StorageError('invalid-argument', `${what()} does not serialize to a JSON object`);
   return json;
 }
 

@@ -58,19 +58,19 @@ function jsonFailure(cause: unknown, maxDepth: number): string {
 /**
  * Serializes `value` as JSON for storage, refusing what JSON cannot hold or a reader could not
  * read back: a BigInt, a circular structure, nesting deeper than `maxDepth` (default {@link MAX_JSON_DEPTH}). Throws a
- * `StorageError` of `code` whose message starts with `what`; gives `undefined` for a value that has
+ * `StorageError` of `code` whose message starts with `what` (or what it gives, made only on failure); gives `undefined` for a value that has
  * no JSON form (`undefined`, a function, a symbol). Functions, symbols and `undefined` inside
  * objects are left out, as `JSON.stringify` does.
  */
-export function serializeJson(value: unknown, code: StorageErrorCode, what: string, maxDepth: number = MAX_JSON_DEPTH): string | undefined {
+export function serializeJson(value: unknown, code: StorageErrorCode, what: string | (() => string), maxDepth: number = MAX_JSON_DEPTH): string | undefined {
   let json: string | undefined;
   try {
     json = JSON.stringify(value);
   } catch (cause) {
-    throw new StorageError(code, `${what} cannot be serialized as JSON: ${jsonFailure(cause, maxDepth)}`, { cause });
+    throw new StorageError(code, `${typeof what === 'string' ? what : what()} cannot be serialized as JSON: ${jsonFailure(cause, maxDepth)}`, { cause });
   }
   if (json !== undefined && jsonTextExceedsDepth(json, maxDepth)) {
-    throw new StorageError(code, `${what} cannot be stored: it nests arrays and objects deeper than ${maxDepth} levels`);
+    throw new StorageError(code, `${typeof what === 'string' ? what : what()} cannot be stored: it nests arrays and objects deeper than ${maxDepth} levels`);
   }
   return json;
 }
@@ -122,7 +122,7 @@ export function isPlainObject(value: unknown): value is Record<string, unknown> 
 }
 
 function stringifyItem(item: Record<string, unknown>, index: number): string {
-  const json = serializeJson(item, 'invalid-item', `Dataset item at index ${index}`);
+  const json = serializeJson(item, 'invalid-item', () => `Dataset item at index ${index}`);
   // A toJSON() method can turn a plain object into something else (or into nothing).
   if (typeof json !== 'string' || !json.startsWith('{')) {
     throw new StorageError('invalid-item', `Dataset item at index ${index} must serialize to a JSON object, but its toJSON() gives ${json === undefined ? 'nothing' : 'something else'}`);
