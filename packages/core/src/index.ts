@@ -19,27 +19,35 @@ export {
 } from './models.js';
 export {
   MAX_ITEM_BYTES,
+  MAX_JSON_DEPTH,
   RECORD_KEY_PATTERN,
   STORAGE_NAME_PATTERN,
   assertRecordKey,
   assertStorageId,
   assertStorageName,
+  jsonTextExceedsDepth,
   serializeDatasetItems,
+  serializeJson,
 } from './validation.js';
 export {
   BINARY_CONTENT_TYPE,
   JSON_CONTENT_TYPE,
+  MAX_CONTENT_TYPE_LENGTH,
+  MAX_STREAMED_RECORD_BYTES,
   TEXT_CONTENT_TYPE,
+  assertContentType,
   deserializeRecordValue,
   isJsonContentType,
   isTextContentType,
+  isValidContentType,
+  readRecordStream,
   recordBodySize,
   serializeRecordValue,
   type RecordBody,
   type SerializedRecord,
 } from './serialization.js';
 export { REQUEST_ID_LENGTH, normalizeUrl, parseRequestUrl, requestIdFromUniqueKey } from './request-keys.js';
-export { Request, computeUniqueKey, requestOptionsSchema, toRequest, type RequestLike, type RequestOptions } from './request.js';
+export { Request, computeUniqueKey, requestOptionsSchema, serializeRequestData, toRequest, type RequestLike, type RequestOptions } from './request.js';
 export { csvLine, flattenItem, itemsToCsv, itemsToJson, projectItems } from './export-format.js';
 export { EventBus, type StorageEventName, type StorageEvents } from './events.js';
 export type {

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { StorageError } from './errors.js';
 import type { AddRequestResult, RequestData, RequestQueueMetadata } from './models.js';
 import { assertClientKey, assertLockSecs } from './request-locks.js';
-import { Request, toRequest, type RequestLike } from './request.js';
+import { Request, checkedRequestData, serializeRequestData, toRequest, type RequestLike } from './request.js';
 import type { AddRequestsResult, RequestQueueClient, StorageClient } from './storage-client.js';
 import { forgetStorage, openCached, type OpenStorageInput } from './storage-registry.js';
 
@@ -16,7 +16,9 @@ function toData(request: Request): RequestData {
   if (typeof request !== 'object' || request === null) {
     throw new StorageError('invalid-argument', 'Expected a Request fetched from the queue');
   }
-  return typeof request.toData === 'function' ? request.toData() : toRequest(request).toData();
+  const data = typeof request.toData === 'function' ? request.toData() : toRequest(request).toData();
+  serializeRequestData(data); // userData may have been changed since the request was fetched
+  return data;
 }
 
 /** Seconds a fetched request stays locked when the storage client does not say (see {@link StorageClient.requestLockSecs}). */
@@ -87,7 +89,7 @@ export class RequestQueue {
   /** Adds many requests; all are validated first, so a bad one means none is added. */
   async addRequests(requests: readonly RequestLike[], options: RequestPlacementOptions = {}): Promise<AddRequestsResult> {
     if (!Array.isArray(requests)) throw new StorageError('invalid-argument', 'addRequests() takes an array of requests');
-    const data = requests.map((r) => toRequest(r).toData());
+    const data = requests.map(checkedRequestData);
     if (data.length === 0) return { processedRequests: [], unprocessedRequests: [] };
     return this.#client.addRequests(data, { forefront: options.forefront ?? false });
   }

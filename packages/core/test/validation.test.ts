@@ -2,13 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { expectStorageError } from './expect-storage-error.js';
 import {
   MAX_ITEM_BYTES,
+  MAX_JSON_DEPTH,
   RECORD_KEY_PATTERN,
   STORAGE_NAME_PATTERN,
   StorageError,
   assertRecordKey,
   assertStorageId,
   assertStorageName,
+  jsonTextExceedsDepth,
   serializeDatasetItems,
+  serializeJson,
   type StorageErrorCode,
 } from '../src/index.js';
 
@@ -258,5 +261,59 @@ describe('serializeDatasetItems', () => {
       expect(() => serializeDatasetItems({ a: quotes })).not.toThrow();
       expectStorageError(() => serializeDatasetItems({ a: `${quotes}"` }), 'item-too-large');
     });
+  });
+});
+
+describe('jsonTextExceedsDepth', () => {
+  const nested = (levels: number): string => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+
+  it('counts arrays and objects, the value itself being level 1', () => {
+    expect(jsonTextExceedsDepth(nested(MAX_JSON_DEPTH))).toBe(false);
+    expect(jsonTextExceedsDepth(nested(MAX_JSON_DEPTH + 1))).toBe(true);
+    expect(jsonTextExceedsDepth(`${'{"a":'.repeat(3)}1}}}`, 3)).toBe(false);
+    expect(jsonTextExceedsDepth(`${'{"a":'.repeat(3)}[1]}}}`, 3)).toBe(true);
+    expect(jsonTextExceedsDepth('[[1],[2],[[3]]]', 3)).toBe(false);
+    expect(jsonTextExceedsDepth('[[1],[2],[[[3]]]]', 3)).toBe(true);
+  });
+
+  it('skips brackets inside strings, escaped quotes and backslashes included', () => {
+    const inString = (s: string): string => JSON.stringify([s]);
+    expect(jsonTextExceedsDepth(inString('['.repeat(10_000)), 1)).toBe(false);
+    expect(jsonTextExceedsDepth(inString(`"${'['.repeat(10)}`), 1)).toBe(false);
+    expect(jsonTextExceedsDepth(inString(`\\${'['.repeat(10)}`), 1)).toBe(false);
+    expect(jsonTextExceedsDepth(inString(`\\"[[[[[\\\\`), 1)).toBe(false);
+    // After a string that ends in an escaped backslash, brackets count again.
+    expect(jsonTextExceedsDepth(`["\\\\",[[[]]]]`, 3)).toBe(true);
+    expect(jsonTextExceedsDepth(`["\\\\",[[]]]`, 3)).toBe(false);
+  });
+
+  it('reads any text without throwing: unclosed strings, stray closers, a 1,000,000-deep text', () => {
+    expect(jsonTextExceedsDepth(`["${'['.repeat(2000)}`, 2)).toBe(false);
+    expect(jsonTextExceedsDepth(']]]]' + '['.repeat(2000))).toBe(true);
+    expect(jsonTextExceedsDepth(nested(1_000_000))).toBe(true);
+  });
+});
+
+describe('serializeJson', () => {
+  it('gives JSON, or undefined for what has no JSON form', () => {
+    expect(serializeJson({ a: [1, 'x'] }, 'invalid-value', 'Value')).toBe('{"a":[1,"x"]}');
+    expect(serializeJson(undefined, 'invalid-value', 'Value')).toBeUndefined();
+    expect(serializeJson({ f: () => 1, s: Symbol('s'), u: undefined }, 'invalid-value', 'Value')).toBe('{}');
+  });
+
+  it('refuses a BigInt, a cycle and nesting past the bound with a StorageError of the given code', () => {
+    const cycle: Record<string, unknown> = {};
+    cycle['self'] = [cycle];
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    for (const [value, words] of [[{ n: 1n }, /BigInt/], [cycle, /circular/], [deep, /deeper than 512 levels/]] as const) {
+      const error = expectStorageError(() => serializeJson(value, 'invalid-argument', 'The thing'), 'invalid-argument');
+      expect(error.message).toMatch(/^The thing /);
+      expect(error.message).toMatch(words);
+    }
+    let justTooDeep: unknown = 1;
+    for (let i = 0; i < 11; i++) justTooDeep = [justTooDeep];
+    expectStorageError(() => serializeJson(justTooDeep, 'invalid-item', 'Item', 10), 'invalid-item');
+    expect(serializeJson(justTooDeep, 'invalid-item', 'Item', 11)).toBe(`${'['.repeat(11)}1${']'.repeat(11)}`);
   });
 });

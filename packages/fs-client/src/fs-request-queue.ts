@@ -7,6 +7,7 @@ import {
   httpMethodSchema,
   notFound,
   parseStoredRequest,
+  serializeRequestData,
   type AddRequestResult,
   type AddRequestsResult,
   type DeleteRequestLockOptions,
@@ -374,7 +375,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
 
   /** Writes the request's file with `orderNo`, and keeps its JSON in the cache. */
   #writeRequest(request: RequestData, orderNo: number | null): void {
-    const json = JSON.stringify(request);
+    const json = serializeRequestData(request); // throws before anything is written
     // `orderNo` first: opening a queue reads only the start of each file (see #scan).
     const file = JSON.stringify({
       orderNo,
@@ -456,7 +457,11 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
 
   async addRequests(requests: readonly RequestData[], { forefront }: PlacementOptions): Promise<AddRequestsResult> {
     this.assertLive();
-    for (const request of requests) requestFileName(request.id); // A bad id means none is added.
+    // A bad id, or a request that cannot be serialized, means none is added.
+    for (const request of requests) {
+      requestFileName(request.id);
+      serializeRequestData(request);
+    }
     const index = this.#index;
     const processedRequests: AddRequestResult[] = [];
     for (const request of requests) {

@@ -2,6 +2,7 @@ import {
   RequestQueueIndex,
   RequestQueueLocks,
   notFound,
+  serializeRequestData,
   type AddRequestResult,
   type AddRequestsResult,
   type DeleteRequestLockOptions,
@@ -53,14 +54,16 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
   async addRequests(requests: readonly RequestData[], { forefront }: PlacementOptions): Promise<AddRequestsResult> {
     this.assertLive();
     const processedRequests: AddRequestResult[] = [];
-    for (const request of requests) {
+    // Every request's JSON first: one that cannot be stored means none is added.
+    const jsons = requests.map(serializeRequestData);
+    for (const [at, request] of requests.entries()) {
       const existing = this.#index.find(request.id);
       if (existing !== -1) {
         processedRequests.push(this.#result(request, this.#index.stateOf(existing) === 'handled'));
         continue;
       }
       const slot = this.#index.add(request.id, { handled: request.handledAt !== undefined, forefront, orderNo: 0 });
-      this.#json[slot] = JSON.stringify(request);
+      this.#json[slot] = jsons[at];
       processedRequests.push({ requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false });
     }
     this.#touch(true);
@@ -115,7 +118,7 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
     this.assertLive();
     const slot = this.#changeableSlot(request.id, options);
     if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
-    const json = JSON.stringify(request);
+    const json = serializeRequestData(request);
     this.#locks.release(slot);
     this.#index.markHandled(slot);
     this.#json[slot] = json;
@@ -128,7 +131,7 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
     const slot = this.#changeableSlot(request.id, options);
     if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
     const { handledAt: _ignored, ...pending } = request;
-    const json = JSON.stringify(pending);
+    const json = serializeRequestData(pending);
     this.#locks.release(slot);
     this.#json[slot] = json;
     this.#index.makePending(slot, options.forefront, 0);
@@ -139,7 +142,7 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
   async updateRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
     const slot = this.#changeableSlot(request.id, options);
-    const json = JSON.stringify(request);
+    const json = serializeRequestData(request);
     const state = this.#index.stateOf(slot);
     const result = this.#result(request, state === 'handled');
     const wantsHandled = request.handledAt !== undefined;

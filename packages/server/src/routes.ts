@@ -1,12 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   ANONYMOUS_CLIENT_KEY,
-  StorageError,
+  MAX_JSON_DEPTH,
   MAX_LOCK_LIMIT,
+  StorageError,
+  assertContentType,
   assertRecordKey,
   createStorageId,
   isJsonContentType,
   isTextContentType,
+  jsonTextExceedsDepth,
   projectItems,
   serializeDatasetItems,
   type StorageKind,
@@ -215,8 +218,10 @@ async function keyValueStoreRoute(ctx: RouteContext, call: Call, ref: string, re
     }
     case 'PUT':
     case 'POST': {
+      const given = call.req.headers['content-type'];
+      // The same check as setValue's: a type that is no media type is refused before the body is read.
+      const contentType = given === undefined || given.trim() === '' ? 'application/octet-stream' : assertContentType(given, key);
       const raw = await readBody(call.req, ctx.maxBodyBytes);
-      const contentType = call.req.headers['content-type']?.trim() || 'application/octet-stream';
       let body: string | Buffer = raw;
       if (isJsonContentType(contentType) || isTextContentType(contentType)) body = raw.toString('utf8');
       if (isJsonContentType(contentType)) {
@@ -224,6 +229,9 @@ async function keyValueStoreRoute(ctx: RouteContext, call: Call, ref: string, re
           JSON.parse(body as string);
         } catch (error) {
           throw invalidInput(`The body of record "${key}" is not valid JSON, but its content type is JSON: ${(error as Error).message}`);
+        }
+        if (jsonTextExceedsDepth(body as string)) {
+          throw invalidInput(`The body of record "${key}" is JSON that nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
         }
       }
       await handle.setRecord({ key, body, contentType });
