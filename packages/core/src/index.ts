@@ -20,11 +20,14 @@ export {
 export {
   MAX_ITEM_BYTES,
   RECORD_KEY_PATTERN,
+  RESERVED_STORAGE_NAME,
   STORAGE_NAME_PATTERN,
   assertRecordKey,
   assertStorageId,
   assertStorageName,
+  isValidRecordKey,
   serializeDatasetItems,
+  storageNameTakenError,
 } from './validation.js';
 export {
   BINARY_CONTENT_TYPE,
