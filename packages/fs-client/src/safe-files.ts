@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { StorageError } from '@x/core';
@@ -195,9 +195,24 @@ export function removeFileSync(path: string): void {
   }
 }
 
-/** Creates a folder and its parents. */
+/**
+ * Creates a folder and its parents. (Not with `mkdirSync(path, { recursive: true })`: on a
+ * read-only file system that reports ENOENT instead of EROFS.)
+ */
 export function ensureDirSync(path: string): void {
-  mkdirSync(path, { recursive: true });
+  try {
+    mkdirSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && statSync(path).isDirectory()) return;
+    if (code !== 'ENOENT' || dirname(path) === path) throw error;
+    ensureDirSync(dirname(path));
+    try {
+      mkdirSync(path);
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(path).isDirectory()) throw again;
+    }
+  }
 }
 
 /** Creates a folder and its parents. */
