@@ -135,14 +135,24 @@ export class FsKeyValueStore extends FsStorageBase implements KeyValueStoreClien
       const fileName = `${stem}.${extension}`;
       if (files.has(fileName) && !claimed.has(fileName)) {
         claimed.add(fileName);
+        const owner = this.#records.get(key);
+        if (owner) {
+          // Two sidecars of one key (its file-name stem changed, and the write was interrupted):
+          // one record, the other's value file a stray that the next write of the key removes.
+          this.ctx.logger.warn(`Skipping ${join(this.dir, fileName)}: record "${key}" is in ${owner.fileName} (a write was interrupted)`);
+          (owner.strays ??= []).push(fileName);
+          continue;
+        }
         this.#records.set(key, { contentType, extension, fileName, stem, size: undefined, hasSidecar: true });
       } else {
         unmatched.push({ key, contentType, extension, stem });
       }
     }
     for (const { key, contentType, extension, stem } of unmatched) {
-      // Crawlee writes a key bare when the type its name implies is the record's (`report.csv`, `text/csv`).
-      const bare = files.has(stem) && !claimed.has(stem) && !this.#records.has(key) && (mime.contentType(stem) || '').startsWith(contentType);
+      // Crawlee writes a key bare when the type its name implies is the record's (`report.csv`,
+      // `text/csv`); a bare name without a dot (`INPUT`) cannot be the file of another key either.
+      const crawleeBare = !stem.includes('.') || (mime.contentType(stem) || '').startsWith(contentType);
+      const bare = files.has(stem) && !claimed.has(stem) && !this.#records.has(key) && crawleeBare;
       if (!bare) continue; // A sidecar whose value was deleted, or never written: no record.
       claimed.add(stem);
       this.#records.set(key, { contentType, extension, fileName: stem, stem, size: undefined, hasSidecar: true });

@@ -3,7 +3,7 @@
 // file, a queue's metadata or index, the run's default storage. Each case goes through the public
 // API and a new client on the same folder (as the next process would open it).
 // File names are case-sensitive on Linux, where this runs: keys differing in case are different files.
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Dataset, KeyValueStore, Request, RequestQueue, StorageError, setDefaultStorageIds, type StorageErrorCode } from '@x/core';
@@ -93,6 +93,33 @@ describe('record keys never collide with the layout', () => {
     const again = await KeyValueStore.open({ storageClient: client(dir) });
     for (const length of [229, 230, 231, 237, 256]) expect(await again.getValue('k'.repeat(length))).toEqual(Buffer.from(`${length}`));
     for await (const info of again.iterateKeys()) expect(info.contentType).toBe(contentType);
+  });
+});
+
+describe('a key written under two file-name stems', () => {
+  it('is one record (keys of 231 to 237 bytes had their whole key as stem before), and a delete deletes it for good', async () => {
+    const dir = newDir();
+    const key = 'k'.repeat(231);
+    const storeDir = join(dir, 'key_value_stores', 'default');
+    const writeOldFiles = (): void => {
+      writeFileSync(join(storeDir, `${key}.json`), JSON.stringify({ v: 'old' }));
+      writeFileSync(join(storeDir, `${key}.__metadata__.json`), JSON.stringify({ key, contentType: 'application/json; charset=utf-8', extension: 'json' }));
+    };
+    mkdirSync(storeDir, { recursive: true });
+    writeOldFiles();
+    const store = await KeyValueStore.open({ storageClient: client(dir) });
+    expect(await store.getValue(key)).toEqual({ v: 'old' });
+    await store.setValue(key, { v: 'new' });
+    expect(readdirSync(storeDir).filter((name) => name.startsWith(`${key}.`))).toEqual([]);
+    // A process killed after it wrote the new files, before it removed the old ones, leaves both.
+    writeOldFiles();
+
+    const warnings: string[] = [];
+    const again = await KeyValueStore.open({ storageClient: client(dir, warnings) });
+    expect(await keysOf(again)).toEqual([key]);
+    expect(warnings.some((warning) => warning.includes('a write was interrupted'))).toBe(true);
+    await again.setValue(key, null);
+    expect(await keysOf(await KeyValueStore.open({ storageClient: client(dir, []) }))).toEqual([]);
   });
 });
 
