@@ -12,6 +12,8 @@ const BINARY = 'application/octet-stream';
 
 /** Keys that are not valid record keys, each of which must reject with `invalid-key`. */
 const BAD_KEYS: readonly unknown[] = ['a/b', '..', '', 'k'.repeat(257), 'a b', 'a\\b', 'a?b', 'a#b', 'a%2Fb', 'ä', 'a:b', 5, null, undefined, {}];
+/** Keys with a `__metadata__` part, which would name the metadata files of the on-disk layout: reserved. */
+const RESERVED_KEYS: readonly string[] = ['__metadata__', 'foo.__metadata__', '__metadata__.json', 'a.__metadata__.b'];
 /** Keys at the edges of the valid set, each of which must be accepted. */
 const GOOD_KEYS: readonly string[] = ["!-_.'()", 'k'.repeat(256), 'a.b.c', 'a..b', "it's(1)", 'INPUT', 'UPPER-lower_09', 'x'];
 
@@ -434,6 +436,58 @@ export function defineKeyValueStoreCases(ctx: SuiteContext): void {
           await expectStorageError(store.getAutoSavedValue(k, {}), 'invalid-key');
         }
         expect(await keysOf(store)).toEqual([]);
+      });
+
+      test('keys reserved by the storage layout (a "__metadata__" part) reject with invalid-key and nothing is written', async (storageClient) => {
+        const store = await openStore(storageClient);
+        await store.setValue('foo', { kept: true });
+        for (const key of RESERVED_KEYS) {
+          // As JSON, `foo.__metadata__` would be the file that says what `foo` is.
+          const error = await expectStorageError(store.setValue(key, { key: 'foo', contentType: TEXT }), 'invalid-key');
+          expect(error.message).toContain('reserved');
+          await expectStorageError(store.setValue(key, 'text'), 'invalid-key');
+          await expectStorageError(store.getValue(key), 'invalid-key');
+          await expectStorageError(store.recordExists(key), 'invalid-key');
+        }
+        expect(await keysOf(store)).toEqual(['foo']);
+        expect(await store.getValue('foo')).toEqual({ kept: true });
+      });
+
+      test("keys like each other's file names or the layout's files stay apart, also when the storage is opened again", async (storageClient) => {
+        // On disk a value file is `<key>.<extension of its content type>`, beside `<key>.__metadata__.json`.
+        const longType = 'message/disposition-notification'; // the longest extension there is
+        const records: readonly (readonly [string, unknown, string?])[] = [
+          ['a', { of: 'a' }],
+          ['a.json', 'a.json as text'],
+          ['a.json.txt', Buffer.from('a.json.txt as bytes')],
+          ['a.txt', { of: 'a.txt' }],
+          ['report', 'report as csv', 'text/csv'],
+          ['report.csv', 'report.csv as csv', 'text/csv'],
+          ['.hidden', 'a key that starts with a dot'],
+          ['.a.1.2.x-tmp', { of: 'a key like a temporary file' }],
+          ['.x-index', 'a key like the index folder of a queue'],
+          ['x__metadata__', { of: 'x__metadata__' }],
+          ['__metadata', '__metadata'],
+          ['k'.repeat(230), Buffer.from('230'), longType],
+          ['k'.repeat(231), Buffer.from('231'), longType],
+        ];
+        const store = await openStore(storageClient, 'look-alikes');
+        for (const [key, value, contentType] of records) await store.setValue(key, value, contentType === undefined ? {} : { contentType });
+        const check = async (current: KeyValueStore, present: readonly (readonly [string, unknown, string?])[]): Promise<void> => {
+          for (const [key, value] of present) expect(await current.getValue(key), key).toEqual(value);
+          expect(await keysOf(current)).toEqual(present.map(([key]) => key).sort());
+          const infos = await keyInfos(current);
+          for (const [key, , contentType] of present) if (contentType !== undefined) expect(infos.get(key)?.contentType).toBe(contentType);
+        };
+        await check(store, records);
+        await store.setValue('a', null);
+        await store.setValue('report', null);
+        const left = records.filter(([key]) => key !== 'a' && key !== 'report');
+        await check(store, left);
+        if (ctx.capabilities.persistent && ctx.options.reopenClient) {
+          const reopened = await ctx.options.reopenClient(storageClient);
+          await check(await openStore(reopened, 'look-alikes'), left);
+        }
       });
 
       test('keys at the edges of the valid set are accepted', async (storageClient) => {

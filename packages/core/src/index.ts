@@ -21,13 +21,16 @@ export {
   MAX_ITEM_BYTES,
   MAX_JSON_DEPTH,
   RECORD_KEY_PATTERN,
+  RESERVED_STORAGE_NAME,
   STORAGE_NAME_PATTERN,
   assertRecordKey,
   assertStorageId,
   assertStorageName,
+  isValidRecordKey,
   jsonTextExceedsDepth,
   serializeDatasetItems,
   serializeJson,
+  storageNameTakenError,
 } from './validation.js';
 export {
   BINARY_CONTENT_TYPE,

@@ -1,4 +1,5 @@
 import { StorageError, type StorageErrorCode } from './errors.js';
+import type { StorageKind } from './models.js';
 
 /** Record keys: 1 to 256 of letters, digits and `!-_.'()`. */
 export const RECORD_KEY_PATTERN = /^[a-zA-Z0-9!\-_.'()]{1,256}$/;
@@ -85,24 +86,58 @@ function describe(value: unknown): string {
   return typeof value === 'object' ? `a ${value.constructor?.name ?? 'null-prototype'} object` : `a ${typeof value}`;
 }
 
-/** Throws `invalid-key` unless `key` is a valid record key. */
-export function assertRecordKey(key: unknown): asserts key is string {
-  // `.` and `..` match the pattern but are path segments: in a record URL or a file path they
-  // would address the store itself or its parent, not a record.
-  if (typeof key !== 'string' || !RECORD_KEY_PATTERN.test(key) || key === '.' || key === '..') {
-    throw new StorageError(
-      'invalid-key',
-      `Invalid record key ${describe(key)}: a key is 1 to 256 characters of a-z, A-Z, 0-9 and !-_.'(), other than "." and ".."`,
-    );
-  }
+/**
+ * Keys with `__metadata__` as one of their dot-separated parts name the metadata files of the
+ * on-disk layout Crawlee and `@x/fs-client` share (`__metadata__.json` is the store's metadata,
+ * `<key>.__metadata__.json` a record's, and Crawlee takes any `*.__metadata__.*` file for one), so
+ * such a record would overwrite or be read as one of them.
+ */
+const RESERVED_KEY_PART = /(^|\.)__metadata__(\.|$)/;
+
+/**
+ * True for a valid record key: it matches {@link RECORD_KEY_PATTERN}, is no path segment (`.`,
+ * `..`) and is not reserved (has no `__metadata__` part). See {@link assertRecordKey}.
+ */
+export function isValidRecordKey(key: unknown): key is string {
+  return typeof key === 'string' && RECORD_KEY_PATTERN.test(key) && key !== '.' && key !== '..' && !RESERVED_KEY_PART.test(key);
 }
 
-/** Throws `invalid-name` unless `name` is a valid storage name. */
+/** Throws `invalid-key` unless `key` is a valid record key. */
+export function assertRecordKey(key: unknown): asserts key is string {
+  if (isValidRecordKey(key)) return;
+  // `.` and `..` match the pattern but are path segments: in a record URL or a file path they
+  // would address the store itself or its parent, not a record.
+  if (typeof key === 'string' && RECORD_KEY_PATTERN.test(key) && key !== '.' && key !== '..') {
+    throw new StorageError(
+      'invalid-key',
+      `Record key ${describe(key)} is reserved: a key with "__metadata__" as a dot-separated part would name a metadata file of the storage layout`,
+    );
+  }
+  throw new StorageError(
+    'invalid-key',
+    `Invalid record key ${describe(key)}: a key is 1 to 256 characters of a-z, A-Z, 0-9 and !-_.'(), other than "." and ".."`,
+  );
+}
+
+/**
+ * The storage name no storage may have, in any case: the folder of the run's default storage is
+ * `default`, and Crawlee's own default storage is a storage *named* `default` (Crawlee also
+ * matches names without regard to case, as do the file systems of macOS and Windows).
+ */
+export const RESERVED_STORAGE_NAME = 'default';
+
+/** Throws `invalid-name` unless `name` is a valid storage name (and not the reserved `default`). */
 export function assertStorageName(name: unknown): asserts name is string {
   if (typeof name !== 'string' || !STORAGE_NAME_PATTERN.test(name)) {
     throw new StorageError(
       'invalid-name',
       `Invalid storage name ${describe(name)}: a name is 1 to 63 letters, digits and '-', not starting or ending with '-'`,
+    );
+  }
+  if (name.toLowerCase() === RESERVED_STORAGE_NAME) {
+    throw new StorageError(
+      'invalid-name',
+      `Storage name ${describe(name)} is reserved for the run's default storage: open that one without a name or id, or choose another name`,
     );
   }
 }
@@ -162,4 +197,22 @@ export function assertOptionalCount(value: unknown, what: string): asserts value
   if (value !== undefined && (typeof value !== 'number' || !Number.isInteger(value) || value < 0)) {
     throw new StorageError('invalid-argument', `${what} must be a non-negative integer, got ${describe(value)}`);
   }
+}
+
+const KIND_NAMES: Record<StorageKind, string> = { dataset: 'dataset', keyValueStore: 'key-value store', requestQueue: 'request queue' };
+
+/**
+ * The `invalid-name` error of a client that cannot open the storage named `name` because the name
+ * belongs to another storage: one without a name whose id is `name` (the default storage of a run
+ * with other default ids, one created by id), or, on disk, whatever the folder `name` holds. The
+ * storages of a local client live in folders named after their name, or their id when they have
+ * none, so the two would be one folder.
+ */
+export function storageNameTakenError(kind: StorageKind, name: string, holder: { readonly id: string; readonly name?: string | undefined }): StorageError {
+  const what = KIND_NAMES[kind];
+  const held =
+    holder.name === undefined
+      ? `the ${what} without a name whose id is "${holder.id}"`
+      : `the ${what} named "${holder.name}" (id "${holder.id}")`;
+  return new StorageError('invalid-name', `Storage name "${name}" is taken by ${held}: open that one by its id, or choose another name`);
 }

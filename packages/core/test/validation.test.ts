@@ -9,6 +9,7 @@ import {
   assertRecordKey,
   assertStorageId,
   assertStorageName,
+  isValidRecordKey,
   jsonTextExceedsDepth,
   serializeDatasetItems,
   serializeJson,
@@ -61,6 +62,23 @@ describe('assertRecordKey', () => {
     }
   });
 
+  it.each(['__metadata__', 'foo.__metadata__', '__metadata__.json', 'a.__metadata__.b', 'x.y.__metadata__'])(
+    'rejects %s, which would name a metadata file of the storage layout, as reserved',
+    (key) => {
+      const error = expectStorageError(() => assertRecordKey(key), 'invalid-key');
+      expect(error.message).toContain(JSON.stringify(key));
+      expect(error.message).toContain('reserved');
+      expect(isValidRecordKey(key)).toBe(false);
+    },
+  );
+
+  it('accepts keys that only resemble the reserved part', () => {
+    for (const key of ['__metadata', 'metadata__', 'x__metadata__', '__metadata__x', '_.__metadata___', 'a.__metadata_.json', '.__meta__']) {
+      expect(() => assertRecordKey(key), key).not.toThrow();
+      expect(isValidRecordKey(key), key).toBe(true);
+    }
+  });
+
   it('names the bad key and the rule in the message', () => {
     const error = expectStorageError(() => assertRecordKey('bad key'), 'invalid-key');
     expect(error.message).toContain('"bad key"');
@@ -102,6 +120,16 @@ describe('assertStorageName', () => {
 
   it('rejects non-strings', () => {
     for (const name of [undefined, null, 5, {}, []]) expectStorageError(() => assertStorageName(name), 'invalid-name');
+  });
+
+  it.each(['default', 'DEFAULT', 'Default'])('rejects %s, the folder and Crawlee name of the default storage, as reserved', (name) => {
+    const error = expectStorageError(() => assertStorageName(name), 'invalid-name');
+    expect(error.message).toContain('reserved');
+    expect(error.message).toContain(JSON.stringify(name));
+  });
+
+  it('accepts names that only start or end like the reserved one', () => {
+    for (const name of ['default-2', 'defaults', 'my-default', 'defaul']) expect(() => assertStorageName(name), name).not.toThrow();
   });
 });
 

@@ -25,6 +25,7 @@ import {
 import { LRUCache } from 'lru-cache';
 import { FsStorageBase, type FolderIdentity, type FsContext } from './fs-storage-base.js';
 import { runAtExit } from './exit-hooks.js';
+import { ioError } from './io-errors.js';
 import { METADATA_FILE_NAME } from './metadata-file.js';
 import { QueueJournal, readQueueJournal } from './queue-journal.js';
 import { folderTime, openQueueSnapshot, removeIndexTempFiles, removeQueueIndexFiles, writeQueueSnapshot } from './queue-snapshot.js';
@@ -40,8 +41,14 @@ import {
 
 /** Order keys of requests added in the same millisecond differ by this (exact in a double). */
 const ORDER_STEP = 1 / 1024;
-/** Requests whose JSON is kept in memory, so fetching what was just added reads no file. */
+/**
+ * The JSON of recently written requests is kept in memory, so fetching what was just added reads no
+ * file: at most this many requests, and this many bytes (about, counting 2 bytes a character) …
+ */
 const CACHED_REQUESTS = 2_000;
+const CACHED_REQUEST_BYTES = 16 * 1024 * 1024;
+/** … and no request larger than this: its file is read when it is needed. */
+const MAX_CACHED_REQUEST_BYTES = CACHED_REQUEST_BYTES / 16;
 /** A journal is read back at about a million lines a second: a new snapshot comes after at most this many, or half the queue. */
 const MIN_JOURNAL_BEFORE_SNAPSHOT = 50_000;
 /** Crawlee reads `forefrontRequestIds` from the metadata to serve forefront requests first. */
@@ -119,16 +126,29 @@ class DamagedIndexError extends Error {
 
 /** Cheap check of an id read back from a snapshot or journal: a plain file name (see {@link requestFileName}). */
 function isPlainRequestId(id: string): boolean {
-  return id !== '' && id.charCodeAt(0) !== 0x2e && id.length <= MAX_FILE_NAME_BYTES - 5 && !id.includes('/') && !id.includes('\\') && !id.includes('\0');
+  return (
+    id !== '' &&
+    id.charCodeAt(0) !== 0x2e &&
+    id.length <= MAX_FILE_NAME_BYTES - 5 &&
+    !id.includes('/') &&
+    !id.includes('\\') &&
+    !id.includes('\0') &&
+    id !== METADATA_ID
+  );
 }
+
+/** The id whose file would be the queue's `__metadata__.json`. */
+const METADATA_ID = METADATA_FILE_NAME.slice(0, -'.json'.length);
 
 /**
  * The file name of request `id`. An id that is no plain file name (empty, with a separator or NUL,
- * starting with a dot, too long) is an `invalid-argument` error: no id leads out of the folder.
+ * starting with a dot like the temporary files and `.x-index`, too long) or that would name the
+ * queue's metadata file is an `invalid-argument` error: no id leads out of the folder or onto a
+ * file of the layout.
  */
 function requestFileName(id: string): string {
   const name = `${id}.json`;
-  if (id === '' || id.startsWith('.') || /[/\\\0]/.test(id) || Buffer.byteLength(name) > MAX_FILE_NAME_BYTES) {
+  if (id === '' || id.startsWith('.') || /[/\\\0]/.test(id) || Buffer.byteLength(name) > MAX_FILE_NAME_BYTES || id === METADATA_ID) {
     throw new StorageError('invalid-argument', `Request id ${JSON.stringify(id.slice(0, 80))} cannot be used as a file name`);
   }
   return name;
@@ -147,7 +167,12 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   readonly #index = new RequestQueueIndex();
   /** Locks of requests in progress; kept in memory only, so after a crash those requests are pending. */
   readonly #locks = new RequestQueueLocks(this.#index, (slot, forefront) => this.#placeAgain(slot, forefront));
-  readonly #cache = new LRUCache<string, string>({ max: CACHED_REQUESTS });
+  readonly #cache = new LRUCache<string, string>({
+    max: CACHED_REQUESTS,
+    maxSize: CACHED_REQUEST_BYTES,
+    maxEntrySize: MAX_CACHED_REQUEST_BYTES,
+    sizeCalculation: (json) => json.length * 2 || 1,
+  });
   #regularClock = 0;
   #forefrontClock = 0;
   /** Changes since the last snapshot, recorded while the queue is large enough to have snapshots. */
@@ -388,8 +413,14 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     });
     const path = join(this.dir, requestFileName(request.id));
     const temp = tempPathFor(path);
-    this.#journal.requestWritten(request.id, orderNo, basename(temp));
-    this.#journaled(() => writeFileAtomicSync(path, file, this.ctx.writeOptions, temp));
+    try {
+      this.#journaled(() => {
+        this.#journal.requestWritten(request.id, orderNo, basename(temp));
+        writeFileAtomicSync(path, file, this.ctx.writeOptions, temp);
+      });
+    } catch (error) {
+      throw ioError(error, `Writing request "${request.id}" of ${this.label}`, path);
+    }
     this.#cache.set(request.id, json);
   }
 
@@ -439,7 +470,14 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
       return;
     }
     const orderNo = this.#nextOrderNo(true);
-    this.#writeRequest(request, orderNo);
+    try {
+      this.#writeRequest(request, orderNo);
+    } catch (error) {
+      // The request must not stay in progress without a lock: it goes back at its old place on disk.
+      this.ctx.logger.warn(`Request queue ${this.dir}: request "${request.id}" placed last instead of first: ${(error as Error).message}`);
+      this.#index.makePending(slot, false, this.#index.orderNoOf(slot) ?? this.#nextOrderNo(false));
+      return;
+    }
     this.#index.makePending(slot, true, orderNo);
     this.touch(true);
     this.#afterChange();
@@ -574,8 +612,15 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     const slot = this.#index.find(id);
     if (slot === -1) return;
     this.#locks.assertMayChange(slot, options?.clientKey);
-    this.#journal.requestDeleted(id);
-    this.#journaled(() => removeFileSync(join(this.dir, `${id}.json`)));
+    const path = join(this.dir, `${id}.json`);
+    try {
+      this.#journaled(() => {
+        this.#journal.requestDeleted(id);
+        removeFileSync(path);
+      });
+    } catch (error) {
+      throw ioError(error, `Deleting request "${id}" of ${this.label}`, path);
+    }
     this.#locks.release(slot);
     this.#forget(slot, id);
     this.touch(true);
