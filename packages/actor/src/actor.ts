@@ -93,10 +93,6 @@ function registeredClient(): StorageClient | undefined {
   }
 }
 
-function hasFlush(client: StorageClient): client is StorageClient & { flush(): void } {
-  return typeof (client as { flush?: unknown }).flush === 'function';
-}
-
 async function clientFor(state: RunState, forceCloud: boolean | undefined): Promise<StorageClient> {
   if (!forceCloud) return state.storageClient;
   state.cloudClient ??= createCloudClient({ token: state.config.token, baseUrl: state.config.apiBaseUrl });
@@ -327,12 +323,18 @@ export class Actor {
     } catch (error) {
       errors.push(error);
     }
-    // The fs client writes pending metadata shortly after a change; write it now.
-    if (hasFlush(state.storageClient)) state.storageClient.flush();
-    // The run's stores stop saving auto-saved values: a later run must not write into its clients.
-    await releaseStorages(state.storageClient);
+    // The run's stores stop saving auto-saved values (a later run must not write into its clients)
+    // and its queues stop prolonging locks; then the clients write what they keep for later (the fs
+    // client's metadata) and end their timers and connections.
     const cloudClient = await state.cloudClient?.catch(() => undefined);
-    if (cloudClient && cloudClient !== state.storageClient) await releaseStorages(cloudClient);
+    for (const client of new Set([state.storageClient, ...(cloudClient ? [cloudClient] : [])])) {
+      await releaseStorages(client);
+      try {
+        await client.close();
+      } catch (error) {
+        errors.push(error);
+      }
+    }
     Actor.#restore(state);
     if (statusMessage !== undefined) Actor.log.info(statusMessage);
     if (errors.length > 0) {

@@ -46,7 +46,7 @@ export async function prepareRun(options: Pick<RunActorOptions, 'purge' | 'input
     const store = await KeyValueStore.open({ storageClient: client });
     await store.setValue(config.inputKey, input, { contentType: 'application/json; charset=utf-8' });
   }
-  client.flush?.();
+  await client.close();
   return config;
 }
 

@@ -5,7 +5,7 @@ export const CLIENT_PACKAGES = { fs: '@x/fs-client', cloud: '@x/cloud-client' } 
 
 /** The shape of `@x/fs-client` the Actor uses. */
 export interface FsClientModule {
-  readonly FileSystemStorageClient: new (options: { storageDir: string }) => StorageClient & { flush?(): void };
+  readonly FileSystemStorageClient: new (options: { storageDir: string }) => StorageClient;
 }
 
 /** The shape of `@x/cloud-client` the Actor uses. */
@@ -38,7 +38,7 @@ export async function importOptionalPackage<T>(specifier: string, why: string): 
 }
 
 /** Loads `@x/fs-client` and makes its client for `storageDir`. */
-export async function createFsClient(storageDir: string): Promise<StorageClient & { flush?(): void }> {
+export async function createFsClient(storageDir: string): Promise<StorageClient> {
   const module = await importOptionalPackage<FsClientModule>(CLIENT_PACKAGES.fs, 'Local storage');
   return new module.FileSystemStorageClient({ storageDir });
 }

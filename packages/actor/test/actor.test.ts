@@ -156,6 +156,54 @@ describe('Actor with local storage', () => {
   });
 });
 
+describe('Actor.exit closes the storage clients', () => {
+  it('awaits close() of the run\'s client, after the last persistState, so its metadata is on disk when exit resolves', async () => {
+    const storageDir = tempDir();
+    const closed: string[] = [];
+    class WatchedFsClient extends FileSystemStorageClient {
+      override async close(): Promise<void> {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        await super.close();
+        closed.push('closed');
+      }
+    }
+    await Actor.init({ storageClient: new WatchedFsClient({ storageDir }) });
+    await (await Actor.openKeyValueStore()).getAutoSavedValue('STATE', { n: 0 });
+    await Actor.pushData([{ a: 1 }, { a: 2 }, { a: 3 }]);
+    await Actor.exit();
+    expect(closed).toEqual(['closed']);
+    expect(readJson(join(storageDir, 'datasets', 'default', '__metadata__.json'))).toMatchObject({ itemCount: 3 });
+    expect(readJson(join(storageDir, 'key_value_stores', 'default', 'STATE.json'))).toEqual({ n: 0 });
+  });
+
+  it('closes the cloud client it made for forceCloud storages too', async () => {
+    const server = await startServer({ storageClient: new MemoryStorageClient(), token: 'exit-token' });
+    try {
+      vi.stubEnv('APIFY_TOKEN', 'exit-token');
+      vi.stubEnv('APIFY_API_BASE_URL', server.url);
+      const local = new MemoryStorageClient();
+      let localClosed = 0;
+      local.close = async () => {
+        localClosed++;
+      };
+      await Actor.init({ storageClient: local });
+      const remote = await Actor.openDataset({ name: 'remote', forceCloud: true });
+      await remote.pushData({ remote: true });
+      const cloudClient = remote.storageClient;
+      let cloudClosed = 0;
+      const close = cloudClient.close.bind(cloudClient);
+      cloudClient.close = async () => {
+        cloudClosed++;
+        await close();
+      };
+      await Actor.exit();
+      expect({ localClosed, cloudClosed }).toEqual({ localClosed: 1, cloudClosed: 1 });
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('purge', () => {
   async function seed(storageDir: string): Promise<void> {
     const client = new FileSystemStorageClient({ storageDir });

@@ -2,7 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { StorageError, type StorageErrorCode } from '@x/core';
+import { MAX_JSON_DEPTH, StorageError, serializeJson, type StorageErrorCode } from '@x/core';
 import got, { type Got, type Method } from 'got';
 
 const gzip = promisify(gzipCallback);
@@ -109,7 +109,10 @@ export class ApiHttp {
     let body: Buffer | undefined;
     let contentType = call.contentType;
     if (call.json !== undefined) {
-      body = Buffer.from(JSON.stringify(call.json), 'utf8');
+      // A value JSON cannot hold is a typed error here, before anything is sent. A body may wrap
+      // stored values in one array (a batch), so it may nest one level deeper than they may.
+      const what = `${call.what}: the body of ${call.method} /v2/${call.path}`;
+      body = Buffer.from(serializeJson(call.json, 'invalid-argument', what, MAX_JSON_DEPTH + 1) ?? 'null', 'utf8');
       contentType ??= 'application/json; charset=utf-8';
     } else if (call.body !== undefined) {
       body = typeof call.body === 'string' ? Buffer.from(call.body, 'utf8') : call.body;
@@ -168,6 +171,7 @@ export class ApiHttp {
       case 403:
         return new StorageError('internal', `${call.what}: the API refused ${label} (HTTP ${response.statusCode}, ${detail}); check the token`);
       case 409:
+        if (apiError?.type === 'request-locked') return new StorageError('locked', `${call.what}: ${label} refused: ${detail}`);
         return new StorageError('conflict', `${call.what}: ${label} conflicts: ${detail}`);
       case 413:
         return new StorageError(call.tooLargeCode ?? 'invalid-value', `${call.what}: the API found the body of ${label} too large: ${detail}`);

@@ -1,11 +1,17 @@
 import {
   StorageError,
+  assertListAndLockHeadOptions,
   parseStoredRequest,
   requestQueueMetadataSchema,
   type AddRequestResult,
   type AddRequestsResult,
+  type DeleteRequestLockOptions,
+  type ListAndLockHeadOptions,
   type ListRequestsOptions,
+  type LockedHead,
   type PlacementOptions,
+  type ProlongRequestLockOptions,
+  type RequestChangeOptions,
   type RequestData,
   type RequestQueueClient,
   type RequestQueueMetadata,
@@ -17,14 +23,6 @@ import { segment, type ApiHttp } from './api-http.js';
 export const BATCH_SIZE = 25;
 /** How often requests the API left unprocessed in a batch are sent again. */
 const UNPROCESSED_RETRIES = 5;
-
-/** What the queues of one storage client share. */
-export interface QueueSettings {
-  /** This client's key: its locks are its own. */
-  readonly clientKey: string;
-  /** Seconds a fetched request stays locked; locks are prolonged while the request is in progress. */
-  readonly lockSecs: number;
-}
 
 interface ApiAddResult {
   readonly requestId: string;
@@ -51,34 +49,35 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
+/** A lock time of the API, or `undefined`. */
+function dateOf(value: unknown): Date | undefined {
+  if (typeof value !== 'string') return undefined;
+  const date = new Date(value);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
 /**
- * A request queue on the API. Requests are fetched with `head/lock` under the client's key, so
- * several consumers (processes, machines) share one queue and never get the same request; the
- * locks of requests in progress are prolonged until they are handled or reclaimed.
+ * A request queue on the API. Each call of the contract is one API call (a batch add of more than
+ * 25 requests is several); request locks are the server's, under the `clientKey` each call gives,
+ * so several consumers (processes, machines) share one queue and never get the same request.
  */
 export class CloudRequestQueue implements RequestQueueClient {
   readonly #http: ApiHttp;
   readonly #id: string;
   readonly #what: string;
-  readonly #settings: QueueSettings;
-  /** Requests this object fetched and has not finished: their locks are prolonged. */
-  readonly #inProgress = new Set<string>();
-  #timer: NodeJS.Timeout | undefined;
-  #prolonging = false;
 
-  constructor(http: ApiHttp, id: string, settings: QueueSettings) {
+  constructor(http: ApiHttp, id: string) {
     this.#http = http;
     this.#id = id;
     this.#what = `Request queue "${id}"`;
-    this.#settings = settings;
   }
 
   #path(rest = ''): string {
     return `request-queues/${segment(this.#id)}${rest}`;
   }
 
-  get #clientKey(): string {
-    return this.#settings.clientKey;
+  #requestWhat(id: string): string {
+    return `Request "${id}" in ${this.#what}`;
   }
 
   async getMetadata(): Promise<RequestQueueMetadata> {
@@ -95,7 +94,7 @@ export class CloudRequestQueue implements RequestQueueClient {
         const data = await this.#http.data<BatchData>({
           method: 'POST',
           path: this.#path('/requests/batch'),
-          searchParams: { forefront, clientKey: this.#clientKey },
+          searchParams: { forefront },
           json: batch,
           what: this.#what,
         });
@@ -118,7 +117,7 @@ export class CloudRequestQueue implements RequestQueueClient {
       method: 'GET',
       path: this.#path(`/requests/${segment(id)}`),
       notFound: 'absent',
-      what: `Request "${id}" in ${this.#what}`,
+      what: this.#requestWhat(id),
     });
     return data === undefined ? undefined : parseStoredRequest(data);
   }
@@ -133,89 +132,110 @@ export class CloudRequestQueue implements RequestQueueClient {
     return out;
   }
 
-  async fetchNextRequest(): Promise<RequestData | null> {
-    const data = await this.#http.data<{ items: unknown[] }>({
+  async listAndLockHead(options: ListAndLockHeadOptions): Promise<LockedHead> {
+    assertListAndLockHeadOptions(options);
+    const { limit, lockSecs, clientKey } = options;
+    const data = await this.#http.data<{ items?: unknown[]; queueHasLockedRequests?: unknown; lockSecs?: unknown }>({
       method: 'POST',
       path: this.#path('/head/lock'),
-      searchParams: { limit: 1, lockSecs: this.#settings.lockSecs, clientKey: this.#clientKey },
+      searchParams: { limit, lockSecs, clientKey },
       what: this.#what,
     });
-    const [request] = await this.#complete(data?.items ?? []);
-    if (!request) return null;
-    this.#inProgress.add(request.id);
-    this.#startProlonging();
-    return request;
+    const rawItems = data?.items ?? [];
+    const items = await this.#complete(rawItems);
+    const lockExpiresAt = dateOf((rawItems[0] as { lockExpiresAt?: unknown } | undefined)?.lockExpiresAt) ?? new Date(Date.now() + lockSecs * 1000);
+    const hasLocks = data?.queueHasLockedRequests;
+    return { items, lockExpiresAt, queueHasLockedRequests: typeof hasLocks === 'boolean' ? hasLocks : items.length > 0 };
   }
 
-  #finished(id: string): void {
-    this.#inProgress.delete(id);
-    if (this.#inProgress.size === 0) this.#stopProlonging();
+  async prolongRequestLock(id: string, { clientKey, lockSecs, forefront }: ProlongRequestLockOptions): Promise<{ readonly lockExpiresAt: Date }> {
+    const data = await this.#http.data<{ lockExpiresAt?: unknown }>({
+      method: 'PUT',
+      path: this.#path(`/requests/${segment(id)}/lock`),
+      searchParams: { lockSecs, clientKey, forefront },
+      what: this.#requestWhat(id),
+    });
+    const lockExpiresAt = dateOf(data?.lockExpiresAt);
+    if (!lockExpiresAt) throw new StorageError('internal', `${this.#requestWhat(id)}: the API answered a lock prolongation without lockExpiresAt`);
+    return { lockExpiresAt };
   }
 
-  async #put(request: RequestData, forefront: boolean): Promise<AddRequestResult> {
+  async deleteRequestLock(id: string, { clientKey, forefront }: DeleteRequestLockOptions): Promise<void> {
+    await this.#http.call({
+      method: 'DELETE',
+      path: this.#path(`/requests/${segment(id)}/lock`),
+      searchParams: { clientKey, forefront },
+      what: this.#requestWhat(id),
+    });
+  }
+
+  async unlockRequests({ clientKey }: { readonly clientKey: string }): Promise<number> {
+    const data = await this.#http.data<{ unlockedCount?: unknown }>({
+      method: 'POST',
+      path: this.#path('/requests/unlock'),
+      searchParams: { clientKey },
+      what: this.#what,
+    });
+    return typeof data?.unlockedCount === 'number' ? data.unlockedCount : 0;
+  }
+
+  async #put(request: RequestData, forefront: boolean, clientKey: string | undefined): Promise<AddRequestResult> {
     const data = await this.#http.data<ApiAddResult>({
       method: 'PUT',
       path: this.#path(`/requests/${segment(request.id)}`),
-      searchParams: { forefront, clientKey: this.#clientKey },
+      searchParams: { forefront, clientKey },
       json: request,
-      what: `Request "${request.id}" in ${this.#what}`,
+      what: this.#requestWhat(request.id),
     });
     if (!data) throw new StorageError('internal', `${this.#what}: the API answered the update of request "${request.id}" without data`);
     return addResult(data);
   }
 
-  async markRequestAsHandled(request: RequestData): Promise<AddRequestResult> {
-    const result = await this.#put(request, false);
-    this.#finished(request.id);
-    return result;
+  async markRequestAsHandled(request: RequestData, options?: RequestChangeOptions): Promise<AddRequestResult> {
+    return this.#put(request, false, options?.clientKey);
   }
 
-  async reclaimRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
+  async reclaimRequest(request: RequestData, { forefront, clientKey }: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     if (request.handledAt !== undefined) {
       const stored = await this.getRequest(request.id);
       if (stored?.handledAt !== undefined) {
-        this.#finished(request.id);
         return { requestId: stored.id, uniqueKey: stored.uniqueKey, wasAlreadyPresent: true, wasAlreadyHandled: true };
       }
     }
     const { handledAt: _handled, ...pending } = request;
     // Store the changes while the request is still locked, then let go of the lock.
-    const result = await this.#put(pending, false);
-    await this.#http.call({
-      method: 'DELETE',
-      path: this.#path(`/requests/${segment(request.id)}/lock`),
-      searchParams: { forefront, clientKey: this.#clientKey },
-      what: `Request "${request.id}" in ${this.#what}`,
-    });
-    this.#finished(request.id);
+    const result = await this.#put(pending, false, clientKey);
+    await this.deleteRequestLock(request.id, { clientKey: clientKey ?? '', forefront });
     return result;
   }
 
-  async updateRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
-    const result = await this.#put(request, forefront);
-    if (request.handledAt !== undefined) this.#finished(request.id);
-    return result;
+  async updateRequest(request: RequestData, { forefront, clientKey }: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
+    return this.#put(request, forefront, clientKey);
   }
 
-  async deleteRequest(id: string): Promise<void> {
+  async deleteRequest(id: string, options?: RequestChangeOptions): Promise<void> {
     await this.#http.call({
       method: 'DELETE',
       path: this.#path(`/requests/${segment(id)}`),
-      searchParams: { clientKey: this.#clientKey },
+      searchParams: { clientKey: options?.clientKey },
       notFound: 'absent',
-      what: `Request "${id}" in ${this.#what}`,
+      what: this.#requestWhat(id),
     });
-    this.#finished(id);
+  }
+
+  async #head(limit: number): Promise<{ items: RequestData[]; queueHasLockedRequests: boolean | undefined }> {
+    const data = await this.#http.data<{ items?: unknown[]; queueHasLockedRequests?: unknown }>({
+      method: 'GET',
+      path: this.#path('/head'),
+      searchParams: { limit },
+      what: this.#what,
+    });
+    const hasLocks = data?.queueHasLockedRequests;
+    return { items: await this.#complete(data?.items ?? []), queueHasLockedRequests: typeof hasLocks === 'boolean' ? hasLocks : undefined };
   }
 
   async listHead({ limit }: { readonly limit: number }): Promise<RequestData[]> {
-    const data = await this.#http.data<{ items: unknown[] }>({
-      method: 'GET',
-      path: this.#path('/head'),
-      searchParams: { limit, clientKey: this.#clientKey },
-      what: this.#what,
-    });
-    return this.#complete(data?.items ?? []);
+    return (await this.#head(limit)).items;
   }
 
   async listRequests({ limit, exclusiveStartId }: ListRequestsOptions): Promise<RequestsPage> {
@@ -225,10 +245,17 @@ export class CloudRequestQueue implements RequestQueueClient {
       searchParams: { limit, exclusiveStartId },
       what: this.#what,
     });
-    const items = await this.#complete(data?.items ?? []);
+    const rawItems = data?.items ?? [];
+    const items = await this.#complete(rawItems);
+    const lockExpiresAt = new Map<string, Date>();
+    for (const item of rawItems) {
+      const { id, lockExpiresAt: expiry } = item as { id?: unknown; lockExpiresAt?: unknown };
+      const date = dateOf(expiry);
+      if (typeof id === 'string' && date && date.getTime() > Date.now()) lockExpiresAt.set(id, date);
+    }
     const last = items.at(-1);
     const more = data && 'nextCursor' in data ? Boolean(data.nextCursor) : items.length >= limit;
-    return more && last ? { items, nextExclusiveStartId: last.id } : { items };
+    return more && last ? { items, lockExpiresAt, nextExclusiveStartId: last.id } : { items, lockExpiresAt };
   }
 
   async isEmpty(): Promise<boolean> {
@@ -236,52 +263,18 @@ export class CloudRequestQueue implements RequestQueueClient {
   }
 
   async isFinished(): Promise<boolean> {
+    // The API counts locked requests as pending: none pending means none locked either.
     return (await this.getMetadata()).pendingRequestCount === 0;
   }
 
+  async hasLockedRequests(): Promise<boolean> {
+    const head = await this.#head(1);
+    if (head.queueHasLockedRequests !== undefined) return head.queueHasLockedRequests;
+    // A server that does not say: requests counted pending but not in the head are locked.
+    return head.items.length === 0 && (await this.getMetadata()).pendingRequestCount > 0;
+  }
+
   async drop(): Promise<void> {
-    this.#inProgress.clear();
-    this.#stopProlonging();
     await this.#http.call({ method: 'DELETE', path: this.#path(), what: this.#what });
-  }
-
-  /** Stops prolonging locks (the client is closing). */
-  stop(): void {
-    this.#inProgress.clear();
-    this.#stopProlonging();
-  }
-
-  #startProlonging(): void {
-    if (this.#timer) return;
-    const every = Math.max(50, (this.#settings.lockSecs * 1000) / 3);
-    this.#timer = setInterval(() => void this.#prolongAll(), every);
-    this.#timer.unref();
-  }
-
-  #stopProlonging(): void {
-    if (this.#timer) clearInterval(this.#timer);
-    this.#timer = undefined;
-  }
-
-  async #prolongAll(): Promise<void> {
-    if (this.#prolonging) return;
-    this.#prolonging = true;
-    try {
-      for (const id of [...this.#inProgress]) {
-        try {
-          await this.#http.call({
-            method: 'PUT',
-            path: this.#path(`/requests/${segment(id)}/lock`),
-            searchParams: { lockSecs: this.#settings.lockSecs, clientKey: this.#clientKey },
-            what: `Request "${id}" in ${this.#what}`,
-          });
-        } catch (error) {
-          // The lock is gone (handled meanwhile, or lost): stop prolonging it. Other errors: try again next time.
-          if (StorageError.is(error, 'not-found') || StorageError.is(error, 'conflict')) this.#inProgress.delete(id);
-        }
-      }
-    } finally {
-      this.#prolonging = false;
-    }
   }
 }

@@ -70,8 +70,10 @@ export class CloudStorageClient implements StorageClient {
   readonly name = 'cloud';
   readonly capabilities: StorageClientCapabilities;
   readonly #http: ApiHttp;
-  readonly #queueSettings: { clientKey: string; lockSecs: number };
-  readonly #queues = new Set<CloudRequestQueue>();
+  /** The consumer key the `RequestQueue` of `@x/core` locks requests under. */
+  readonly clientKey: string;
+  /** Seconds a request fetched through `RequestQueue` stays locked without a sign of life. */
+  readonly requestLockSecs: number;
 
   constructor(options: CloudStorageClientOptions = {}) {
     const token = options.token ?? (process.env['APIFY_TOKEN'] || undefined);
@@ -90,21 +92,14 @@ export class CloudStorageClient implements StorageClient {
       maxAttempts: Math.floor(positive(options.maxAttempts, 8, 'maxAttempts')),
       retryBaseDelayMs: positive(options.retryBaseDelayMs, 500, 'retryBaseDelayMs'),
     });
-    this.#queueSettings = {
-      clientKey: options.clientKey ?? randomBytes(8).toString('hex'),
-      lockSecs: positive(options.requestLockSecs, 60, 'requestLockSecs'),
-    };
+    this.clientKey = options.clientKey ?? randomBytes(8).toString('hex');
+    this.requestLockSecs = positive(options.requestLockSecs, 60, 'requestLockSecs');
     this.capabilities = { strongQueueConsistency: options.strongQueueConsistency ?? false, persistent: true };
   }
 
   /** The API base URL this client talks to (without `/v2`). */
   get baseUrl(): string {
     return this.#http.baseUrl;
-  }
-
-  /** This client's key for request locks. */
-  get clientKey(): string {
-    return this.#queueSettings.clientKey;
   }
 
   /** Opens the target: by name it is created when missing; by id it must exist. Returns its metadata as the API gave it. */
@@ -139,9 +134,7 @@ export class CloudStorageClient implements StorageClient {
 
   async openRequestQueue(target: StorageTarget): Promise<RequestQueueClient> {
     const { id } = await this.#open('requestQueue', target);
-    const queue = new CloudRequestQueue(this.#http, id, this.#queueSettings);
-    this.#queues.add(queue);
-    return queue;
+    return new CloudRequestQueue(this.#http, id);
   }
 
   async #list<K extends StorageKind>(kind: K): Promise<z.infer<(typeof SCHEMAS)[K]>[]> {
@@ -171,10 +164,8 @@ export class CloudStorageClient implements StorageClient {
     return this.#list('requestQueue');
   }
 
-  /** Stops prolonging request locks and closes the kept-alive connections. */
-  close(): void {
-    for (const queue of this.#queues) queue.stop();
-    this.#queues.clear();
+  /** Closes the kept-alive connections. Idempotent. */
+  async close(): Promise<void> {
     this.#http.close();
   }
 }

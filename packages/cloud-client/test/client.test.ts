@@ -5,9 +5,13 @@ import {
   Request,
   RequestQueue,
   StorageError,
+  releaseStorages,
   type AddRequestsResult,
+  type PlacementOptions,
+  type RequestData,
   type RequestQueueClient,
   type StorageClient,
+  type StorageTarget,
 } from '@x/core';
 import { MemoryStorageClient } from '@x/memory-client';
 import { startServer } from '@x/server';
@@ -21,6 +25,12 @@ const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
+
+/** A property of `target`, methods bound to it (so a Proxy of a class with private fields works). */
+function bound(target: object, property: string | symbol): unknown {
+  const value: unknown = Reflect.get(target, property);
+  return typeof value === 'function' ? value.bind(target) : value;
+}
 
 async function pair(options: ConstructorParameters<typeof CloudStorageClient>[0] = {}) {
   const made = await startPair(options);
@@ -125,39 +135,22 @@ describe('CloudStorageClient', () => {
     let refused = 0;
     const flakyQueue = (queue: RequestQueueClient): RequestQueueClient => {
       const seen = new Set<string>();
-      return {
-        getMetadata: () => queue.getMetadata(),
-        addRequests: async (requests, options): Promise<AddRequestsResult> => {
-          const last = requests.at(-1);
-          if (!last || seen.has(last.id) || requests.length < 2) return queue.addRequests(requests, options);
-          seen.add(last.id);
-          refused++;
-          const done = await queue.addRequests(requests.slice(0, -1), options);
-          return { processedRequests: done.processedRequests, unprocessedRequests: [{ uniqueKey: last.uniqueKey, url: last.url, method: last.method }] };
-        },
-        getRequest: (id) => queue.getRequest(id),
-        fetchNextRequest: () => queue.fetchNextRequest(),
-        markRequestAsHandled: (request) => queue.markRequestAsHandled(request),
-        reclaimRequest: (request, options) => queue.reclaimRequest(request, options),
-        updateRequest: (request, options) => queue.updateRequest(request, options),
-        deleteRequest: (id) => queue.deleteRequest(id),
-        listHead: (options) => queue.listHead(options),
-        listRequests: (options) => queue.listRequests(options),
-        isEmpty: () => queue.isEmpty(),
-        isFinished: () => queue.isFinished(),
-        drop: () => queue.drop(),
+      const addRequests = async (requests: readonly RequestData[], options: PlacementOptions): Promise<AddRequestsResult> => {
+        const last = requests.at(-1);
+        if (!last || seen.has(last.id) || requests.length < 2) return queue.addRequests(requests, options);
+        seen.add(last.id);
+        refused++;
+        const done = await queue.addRequests(requests.slice(0, -1), options);
+        return { processedRequests: done.processedRequests, unprocessedRequests: [{ uniqueKey: last.uniqueKey, url: last.url, method: last.method }] };
       };
+      return new Proxy(queue, { get: (target, property) => (property === 'addRequests' ? addRequests : bound(target, property)) });
     };
-    const flaky: StorageClient = {
-      name: 'flaky',
-      capabilities: memory.capabilities,
-      openDataset: (target) => memory.openDataset(target),
-      openKeyValueStore: (target) => memory.openKeyValueStore(target),
-      openRequestQueue: async (target) => flakyQueue(await memory.openRequestQueue(target)),
-      listDatasets: () => memory.listDatasets(),
-      listKeyValueStores: () => memory.listKeyValueStores(),
-      listRequestQueues: () => memory.listRequestQueues(),
-    };
+    const flaky: StorageClient = new Proxy(memory, {
+      get: (target, property) =>
+        property === 'openRequestQueue'
+          ? async (storage: StorageTarget) => flakyQueue(await target.openRequestQueue(storage))
+          : bound(target, property),
+    });
     const server = await startServer({ storageClient: flaky, token: TEST_TOKEN });
     const client = new CloudStorageClient({ ...FAST, baseUrl: server.url, token: TEST_TOKEN });
     cleanups.push(() => server.close(), () => client.close());
@@ -212,8 +205,9 @@ describe('CloudStorageClient', () => {
     expect(other.id).not.toBe(taken.id);
     expect(await queueB.fetchNextRequest()).toBeNull();
     await queueA.markRequestAsHandled(taken);
-    // B's client goes away without finishing: its lock expires and the request is pending again.
-    b.close();
+    // B's consumer goes away without finishing: its lock expires and the request is pending again.
+    await releaseStorages(b);
+    await b.close();
     await new Promise((resolve) => setTimeout(resolve, 500));
     const back = await queueA.fetchNextRequest();
     expect(back?.id).toBe(other.id);

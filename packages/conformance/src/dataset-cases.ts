@@ -1,6 +1,6 @@
-import { Dataset, KeyValueStore, type DatasetItem, type StorageClient } from '@x/core';
+import { Dataset, KeyValueStore, MAX_JSON_DEPTH, type DatasetItem, type StorageClient } from '@x/core';
 import { describe, expect } from 'vitest';
-import { collect, expectStorageError, type SuiteContext } from './suite-context.js';
+import { circularObject, collect, expectStorageError, nestedObject, type SuiteContext } from './suite-context.js';
 
 const NINE_MIB = 9 * 1024 * 1024;
 
@@ -265,6 +265,22 @@ export function defineDatasetCases(ctx: SuiteContext): void {
         await expectStorageError(dataset.pushData({ n: 10n }), 'invalid-item');
         await expectStorageError(dataset.pushData([{ ok: true }, circular]), 'invalid-item');
         await expectItemCount(dataset, 0);
+      });
+
+      test(`an item nested deeper than ${MAX_JSON_DEPTH} levels, or 100,000 levels, or circular through an array, rejects with invalid-item and nothing is written`, async (storageClient) => {
+        const dataset = await datasetWith(storageClient, 1);
+        const cycle = circularObject();
+        for (const bad of [nestedObject(MAX_JSON_DEPTH + 1), nestedObject(100_000), { list: [cycle] }, { list: [1n] }]) {
+          await expectStorageError(dataset.pushData(bad), 'invalid-item');
+          await expectStorageError(dataset.pushData([{ ok: 1 }, bad, { ok: 2 }]), 'invalid-item');
+        }
+        await expectItemCount(dataset, 1);
+        // The dataset works on, and an item nested exactly to the limit is stored and read back.
+        const deepest = nestedObject(MAX_JSON_DEPTH);
+        await dataset.pushData([deepest, { i: 2 }]);
+        await expectItemCount(dataset, 3);
+        const { items } = await dataset.getData({ offset: 1 });
+        expect(items).toEqual([deepest, { i: 2 }]);
       });
 
       test('an item over 9 MiB rejects with item-too-large and nothing is written', async (storageClient) => {

@@ -1,8 +1,10 @@
+import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { KeyValueStore, eventBus, type RecordInfo, type StorageClient } from '@x/core';
+import { KeyValueStore, MAX_JSON_DEPTH, MAX_STREAMED_RECORD_BYTES, eventBus, type RecordInfo, type StorageClient } from '@x/core';
 import { describe, expect } from 'vitest';
-import { collect, expectStorageError, type SuiteContext } from './suite-context.js';
+import { circularObject, collect, expectStorageError, nestedObject, type SuiteContext } from './suite-context.js';
 
 const TEXT = 'text/plain; charset=utf-8';
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -10,8 +12,57 @@ const BINARY = 'application/octet-stream';
 
 /** Keys that are not valid record keys, each of which must reject with `invalid-key`. */
 const BAD_KEYS: readonly unknown[] = ['a/b', '..', '', 'k'.repeat(257), 'a b', 'a\\b', 'a?b', 'a#b', 'a%2Fb', 'ä', 'a:b', 5, null, undefined, {}];
+/** Keys with a `__metadata__` part, which would name the metadata files of the on-disk layout: reserved. */
+const RESERVED_KEYS: readonly string[] = ['__metadata__', 'foo.__metadata__', '__metadata__.json', 'a.__metadata__.b'];
 /** Keys at the edges of the valid set, each of which must be accepted. */
 const GOOD_KEYS: readonly string[] = ["!-_.'()", 'k'.repeat(256), 'a.b.c', 'a..b', "it's(1)", 'INPUT', 'UPPER-lower_09', 'x'];
+
+/** A web `ReadableStream` of the given chunks. */
+function webStream(chunks: readonly unknown[]): ReadableStream<unknown> {
+  return new ReadableStream({
+    start(controller) {
+      for (const chunk of chunks) controller.enqueue(chunk);
+      controller.close();
+    },
+  });
+}
+
+/** Content types that are no media type HTTP can carry; setValue must refuse each with `invalid-argument`. */
+const BAD_CONTENT_TYPES: readonly unknown[] = [
+  'text/plain\r\nX-Injected: 1',
+  'text/plain\n',
+  '\r\ntext/plain',
+  'text/html; charset=utf-8\r\n',
+  'text/plain; name=\u2713',
+  'text/pl\u00e4in',
+  'text/plain; title="\u00e9t\u00e9"',
+  'image/\u{1F600}',
+  'text/plain; charset',
+  'text/plain; =utf-8',
+  'text/plain; charset = utf-8',
+  'text/plain; a="unterminated',
+  'text/ plain',
+  'text /plain',
+  'text',
+  '/plain',
+  'text/',
+  'text/plain/extra',
+  'text/plain, text/html',
+  `text/${'x'.repeat(2000)}`,
+  ' ',
+  5,
+  null,
+];
+
+/** Valid content types, each stored as given without surrounding spaces. */
+const GOOD_CONTENT_TYPES: readonly [string, string][] = [
+  ['text/plain;charset=UTF-8', 'text/plain;charset=UTF-8'],
+  ['application/ld+json; profile="https://www.w3.org/ns/activitystreams"', 'application/ld+json; profile="https://www.w3.org/ns/activitystreams"'],
+  ['multipart/form-data; boundary=----x1', 'multipart/form-data; boundary=----x1'],
+  ['text/plain;', 'text/plain;'],
+  ['  text/csv\t', 'text/csv'],
+  ['application/vnd.ms-excel', 'application/vnd.ms-excel'],
+];
 
 async function openStore(storageClient: StorageClient, name?: string): Promise<KeyValueStore> {
   return KeyValueStore.open(name === undefined ? { storageClient } : { name, storageClient });
@@ -169,6 +220,155 @@ export function defineKeyValueStoreCases(ctx: SuiteContext): void {
         expect(await keysOf(store)).toEqual(['kept']);
       });
 
+      test('typed arrays, DataViews, ArrayBuffers and SharedArrayBuffers are stored as the bytes they view, as application/octet-stream', async (storageClient) => {
+        const store = await openStore(storageClient);
+        const backing = new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8]).buffer;
+        const u16 = new Uint16Array([1, 0xffff, 0x1234]);
+        const shared = new SharedArrayBuffer(3);
+        new Uint8Array(shared).set([7, 0, 9]);
+        const cases: [string, unknown, number[]][] = [
+          ['u16', u16, [...new Uint8Array(u16.buffer)]],
+          ['u16-slice', new Uint16Array(backing, 2, 2), [3, 4, 5, 6]],
+          ['f64', new Float64Array([1.5]), [...new Uint8Array(new Float64Array([1.5]).buffer)]],
+          ['view', new DataView(backing, 2, 3), [3, 4, 5]],
+          ['u8-slice', new Uint8Array(backing, 5, 2), [6, 7]],
+          ['buffer-slice', Buffer.from(backing).subarray(6), [7, 8]],
+          ['array-buffer', backing, [1, 2, 3, 4, 5, 6, 7, 8]],
+          ['shared', shared, [7, 0, 9]],
+          ['empty', new ArrayBuffer(0), []],
+        ];
+        for (const [key, value] of cases) await store.setValue(key, value);
+        await store.setValue('typed', new DataView(backing, 0, 2), { contentType: 'image/png' });
+        const infos = await keyInfos(store);
+        for (const [key, , bytes] of cases) {
+          const back = await store.getValue<Buffer>(key);
+          expect(Buffer.isBuffer(back), key).toBe(true);
+          expect([...back!], key).toEqual(bytes);
+          expect(infos.get(key), key).toEqual({ key, size: bytes.length, contentType: BINARY });
+        }
+        expect([...(await store.getValue<Buffer>('typed'))!]).toEqual([1, 2]);
+        expect(infos.get('typed')?.contentType).toBe('image/png');
+        // The stored bytes are a copy: changing the view afterwards changes nothing.
+        u16[0] = 2;
+        expect([...(await store.getValue<Buffer>('u16'))!].slice(0, 2)).toEqual([1, 0]);
+      });
+
+      test('a Node Readable, a web ReadableStream and a Blob are read into bytes; a Blob keeps its type', async (storageClient) => {
+        const store = await openStore(storageClient);
+        const ownSource = fileURLToPath(import.meta.url);
+        await store.setValue('file', createReadStream(ownSource));
+        await store.setValue('chunks', Readable.from([Buffer.from('ab'), 'cd', new Uint8Array([0x65])]));
+        await store.setValue('web', webStream([new Uint8Array([1, 2]), new Uint8Array([3])]));
+        await store.setValue('blob', new Blob(['<p>hi</p>'], { type: 'text/html' }));
+        await store.setValue('untyped-blob', new Blob([new Uint8Array([4, 5])]));
+        await store.setValue('json-stream', Readable.from(['{"a":', '[1]}']), { contentType: 'application/json' });
+        await store.setValue('text-blob', new Blob(['plain']), { contentType: 'text/plain; charset=utf-8' });
+        expect((await store.getValue<Buffer>('file'))?.equals(await readFile(ownSource))).toBe(true);
+        expect((await store.getValue<Buffer>('chunks'))?.toString()).toBe('abcde');
+        expect([...(await store.getValue<Buffer>('web'))!]).toEqual([1, 2, 3]);
+        expect(await store.getValue('blob')).toBe('<p>hi</p>');
+        expect([...(await store.getValue<Buffer>('untyped-blob'))!]).toEqual([4, 5]);
+        expect(await store.getValue('json-stream')).toEqual({ a: [1] });
+        expect(await store.getValue('text-blob')).toBe('plain');
+        const infos = await keyInfos(store);
+        expect(infos.get('file')?.contentType).toBe(BINARY);
+        expect(infos.get('chunks')).toEqual({ key: 'chunks', size: 5, contentType: BINARY });
+        expect(infos.get('blob')?.contentType).toBe('text/html');
+        expect(infos.get('untyped-blob')?.contentType).toBe(BINARY);
+        expect(infos.get('json-stream')?.contentType).toBe('application/json');
+      });
+
+      test(`a stream that fails, gives objects, or runs past ${MAX_STREAMED_RECORD_BYTES / 1024 / 1024} MiB is refused with invalid-value and nothing is written`, async (storageClient) => {
+        const store = await openStore(storageClient);
+        await store.setValue('kept', 'original');
+        const failing = new Readable({
+          read() {
+            this.destroy(new Error('the disk went away'));
+          },
+        });
+        const failingWeb = new ReadableStream({
+          pull(controller) {
+            controller.error(new Error('the connection dropped'));
+          },
+        });
+        const megabyte = Buffer.alloc(1024 * 1024, 0x61);
+        const endless = new Readable({
+          read() {
+            this.push(megabyte);
+          },
+        });
+        const bad: unknown[] = [failing, failingWeb, Readable.from([{ an: 'object' }]), webStream([42]), endless];
+        for (const value of bad) {
+          await expectStorageError(store.setValue('new', value), 'invalid-value');
+        }
+        // The endless stream was stopped, not read on.
+        expect(endless.destroyed).toBe(true);
+        await expectStorageError(store.setValue('kept', Readable.from(['x']), { contentType: 'application/json' }), 'invalid-value');
+        expect(await store.recordExists('new')).toBe(false);
+        expect(await store.getValue('kept')).toBe('original');
+        expect(await keysOf(store)).toEqual(['kept']);
+      });
+
+      test('bytes, a stream or a string that is not JSON, or JSON nested too deep, with a JSON content type is refused with invalid-value', async (storageClient) => {
+        const store = await openStore(storageClient);
+        await store.setValue('kept', { v: 1 });
+        const deepText = `${'['.repeat(MAX_JSON_DEPTH + 1)}${']'.repeat(MAX_JSON_DEPTH + 1)}`;
+        const bad: [unknown, string][] = [
+          ['not json', 'application/json'],
+          [Buffer.from('not json'), 'application/json'],
+          [new Uint8Array([0x7b]), 'application/json; charset=utf-8'],
+          [Readable.from(['{"a":']), 'application/json'],
+          [new Blob(['nope']), 'application/vnd.api+json'],
+          [deepText, 'application/json'],
+          [Buffer.from(deepText), 'application/json'],
+        ];
+        for (const [value, contentType] of bad) {
+          await expectStorageError(store.setValue('new', value, { contentType }), 'invalid-value');
+          await expectStorageError(store.setValue('kept', value, { contentType }), 'invalid-value');
+        }
+        expect(await store.recordExists('new')).toBe(false);
+        expect(await store.getValue('kept')).toEqual({ v: 1 });
+        // JSON text nested exactly to the limit is stored.
+        const deepest = `${'['.repeat(MAX_JSON_DEPTH)}${']'.repeat(MAX_JSON_DEPTH)}`;
+        await store.setValue('deepest', deepest, { contentType: 'application/json' });
+        expect(JSON.stringify(await store.getValue('deepest'))).toBe(deepest);
+      });
+
+      test(`a value that is circular or nested deeper than ${MAX_JSON_DEPTH} levels (or 100,000) is refused with invalid-value; one nested to the limit is stored`, async (storageClient) => {
+        const store = await openStore(storageClient);
+        await store.setValue('kept', 'original');
+        for (const value of [circularObject(), [circularObject()], nestedObject(MAX_JSON_DEPTH + 1), nestedObject(100_000), { n: [1n] }]) {
+          await expectStorageError(store.setValue('new', value), 'invalid-value');
+          await expectStorageError(store.setValue('kept', value, { contentType: 'application/json' }), 'invalid-value');
+        }
+        expect(await keysOf(store)).toEqual(['kept']);
+        expect(await store.getValue('kept')).toBe('original');
+        await store.setValue('deepest', nestedObject(MAX_JSON_DEPTH));
+        expect(await store.getValue('deepest')).toEqual(nestedObject(MAX_JSON_DEPTH));
+      });
+
+      test('a content type with CR/LF, characters outside ASCII or malformed parameters is refused with invalid-argument before a stream is read; nothing is written', async (storageClient) => {
+        const store = await openStore(storageClient);
+        await store.setValue('kept', 'original');
+        for (const contentType of BAD_CONTENT_TYPES) {
+          const options = { contentType: contentType as string };
+          await expectStorageError(store.setValue('new', 'value', options), 'invalid-argument');
+          await expectStorageError(store.setValue('kept', Buffer.from('value'), options), 'invalid-argument');
+          const stream = Readable.from(['streamed']);
+          await expectStorageError(store.setValue('new', stream, options), 'invalid-argument');
+          expect(stream.readableDidRead, String(contentType)).toBe(false);
+        }
+        expect(await keysOf(store)).toEqual(['kept']);
+        expect(await store.getValue('kept')).toBe('original');
+      });
+
+      test('valid content types with parameters are stored, without surrounding spaces', async (storageClient) => {
+        const store = await openStore(storageClient);
+        for (const [index, [given]] of GOOD_CONTENT_TYPES.entries()) await store.setValue(`k${index}`, Buffer.from('1'), { contentType: given });
+        const infos = await keyInfos(store);
+        for (const [index, [given, stored]] of GOOD_CONTENT_TYPES.entries()) expect(infos.get(`k${index}`)?.contentType, given).toBe(stored);
+      });
+
       test('a malformed content type rejects with invalid-argument and nothing is written', async (storageClient) => {
         const store = await openStore(storageClient);
         await expectStorageError(store.setValue('k', 'v', { contentType: 'nonsense' }), 'invalid-argument');
@@ -236,6 +436,58 @@ export function defineKeyValueStoreCases(ctx: SuiteContext): void {
           await expectStorageError(store.getAutoSavedValue(k, {}), 'invalid-key');
         }
         expect(await keysOf(store)).toEqual([]);
+      });
+
+      test('keys reserved by the storage layout (a "__metadata__" part) reject with invalid-key and nothing is written', async (storageClient) => {
+        const store = await openStore(storageClient);
+        await store.setValue('foo', { kept: true });
+        for (const key of RESERVED_KEYS) {
+          // As JSON, `foo.__metadata__` would be the file that says what `foo` is.
+          const error = await expectStorageError(store.setValue(key, { key: 'foo', contentType: TEXT }), 'invalid-key');
+          expect(error.message).toContain('reserved');
+          await expectStorageError(store.setValue(key, 'text'), 'invalid-key');
+          await expectStorageError(store.getValue(key), 'invalid-key');
+          await expectStorageError(store.recordExists(key), 'invalid-key');
+        }
+        expect(await keysOf(store)).toEqual(['foo']);
+        expect(await store.getValue('foo')).toEqual({ kept: true });
+      });
+
+      test("keys like each other's file names or the layout's files stay apart, also when the storage is opened again", async (storageClient) => {
+        // On disk a value file is `<key>.<extension of its content type>`, beside `<key>.__metadata__.json`.
+        const longType = 'message/disposition-notification'; // the longest extension there is
+        const records: readonly (readonly [string, unknown, string?])[] = [
+          ['a', { of: 'a' }],
+          ['a.json', 'a.json as text'],
+          ['a.json.txt', Buffer.from('a.json.txt as bytes')],
+          ['a.txt', { of: 'a.txt' }],
+          ['report', 'report as csv', 'text/csv'],
+          ['report.csv', 'report.csv as csv', 'text/csv'],
+          ['.hidden', 'a key that starts with a dot'],
+          ['.a.1.2.x-tmp', { of: 'a key like a temporary file' }],
+          ['.x-index', 'a key like the index folder of a queue'],
+          ['x__metadata__', { of: 'x__metadata__' }],
+          ['__metadata', '__metadata'],
+          ['k'.repeat(230), Buffer.from('230'), longType],
+          ['k'.repeat(231), Buffer.from('231'), longType],
+        ];
+        const store = await openStore(storageClient, 'look-alikes');
+        for (const [key, value, contentType] of records) await store.setValue(key, value, contentType === undefined ? {} : { contentType });
+        const check = async (current: KeyValueStore, present: readonly (readonly [string, unknown, string?])[]): Promise<void> => {
+          for (const [key, value] of present) expect(await current.getValue(key), key).toEqual(value);
+          expect(await keysOf(current)).toEqual(present.map(([key]) => key).sort());
+          const infos = await keyInfos(current);
+          for (const [key, , contentType] of present) if (contentType !== undefined) expect(infos.get(key)?.contentType).toBe(contentType);
+        };
+        await check(store, records);
+        await store.setValue('a', null);
+        await store.setValue('report', null);
+        const left = records.filter(([key]) => key !== 'a' && key !== 'report');
+        await check(store, left);
+        if (ctx.capabilities.persistent && ctx.options.reopenClient) {
+          const reopened = await ctx.options.reopenClient(storageClient);
+          await check(await openStore(reopened, 'look-alikes'), left);
+        }
       });
 
       test('keys at the edges of the valid set are accepted', async (storageClient) => {

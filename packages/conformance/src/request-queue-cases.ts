@@ -1,6 +1,6 @@
-import { Request, RequestQueue, type RequestData, type StorageClient } from '@x/core';
+import { MAX_JSON_DEPTH, Request, RequestQueue, type RequestData, type RequestQueueClient, type StorageClient } from '@x/core';
 import { describe, expect } from 'vitest';
-import { MAX_COLLECTED, crawleeRequestId, expectStorageError, type SuiteContext } from './suite-context.js';
+import { MAX_COLLECTED, circularObject, crawleeRequestId, expectStorageError, nestedObject, type SuiteContext } from './suite-context.js';
 
 async function openQueue(storageClient: StorageClient, name?: string): Promise<RequestQueue> {
   return RequestQueue.open(name === undefined ? { storageClient } : { name, storageClient });
@@ -29,6 +29,15 @@ async function expectCounts(queue: RequestQueue, total: number, handled: number)
 }
 
 const url = (n: number | string): string => `https://example.com/page/${n}`;
+
+/** The client key the raw-client cases lock requests under. */
+const RAW_KEY = 'raw-consumer';
+
+/** Takes the next request of a raw queue client, locked for {@link RAW_KEY}: `null` when none is pending. */
+async function take(client: RequestQueueClient, clientKey = RAW_KEY): Promise<RequestData | null> {
+  const { items } = await client.listAndLockHead({ limit: 1, lockSecs: 60, clientKey });
+  return items[0] ?? null;
+}
 
 /** The cases of {@link RequestQueue}: adding, dedupe, ids, order, fetching, handling, reclaiming and consistency. */
 export function defineRequestQueueCases(ctx: SuiteContext): void {
@@ -209,6 +218,77 @@ export function defineRequestQueueCases(ctx: SuiteContext): void {
         await expectStorageError(queue.addRequest({ url: url(1), retryCount: -1 }), 'invalid-argument');
         await expectStorageError(queue.addRequests('https://example.com' as unknown as string[]), 'invalid-argument');
         await expectCounts(queue, 0, 0);
+      });
+    });
+
+    describe('requests that cannot be stored', () => {
+      // A request is one level, its userData the next: userData may nest MAX_JSON_DEPTH - 1 levels.
+      const unstorable = (): [string, Record<string, unknown>][] => [
+        ['a BigInt', { big: 10n }],
+        ['a circular structure', circularObject()],
+        [`userData nested ${MAX_JSON_DEPTH} levels deep`, nestedObject(MAX_JSON_DEPTH)],
+        ['userData nested 100,000 levels deep', nestedObject(100_000)],
+      ];
+
+      test('userData JSON cannot hold is refused with invalid-argument at Request construction, addRequest and addRequests; nothing is added', async (storageClient) => {
+        const queue = await openQueue(storageClient);
+        await queue.addRequest(url(0));
+        for (const [what, userData] of unstorable()) {
+          await expectStorageError(() => new Request({ url: url(1), userData }), 'invalid-argument');
+          await expectStorageError(() => Request.fromUrl(url(1), { userData }), 'invalid-argument');
+          await expectStorageError(queue.addRequest({ url: url(1), userData }), 'invalid-argument');
+          await expectStorageError(queue.addRequests([url(2), { url: url(1), userData }, url(3)]), 'invalid-argument');
+          await expectStorageError(queue.addRequests([{ url: url(1), userData }], { forefront: true }), 'invalid-argument');
+          // A Request made with good data and changed afterwards.
+          const changed = Request.fromUrl(url(4));
+          Object.assign(changed.userData, userData);
+          await expectStorageError(queue.addRequest(changed), 'invalid-argument');
+          await expectStorageError(queue.addRequests([url(5), changed]), 'invalid-argument');
+          await expectCounts(queue, 1, 0);
+          expect(await queue.getRequest(crawleeRequestId(url(2))), what).toBeNull();
+        }
+        // The queue works on: the one good request comes out, and then the queue is finished.
+        expect(await drainUrls(queue)).toEqual([url(0)]);
+        expect([await queue.isEmpty(), await queue.isFinished()]).toEqual([true, true]);
+        await queue.addRequest(url(1));
+        expect(await drainUrls(queue)).toEqual([url(1)]);
+        await expectCounts(queue, 2, 2);
+      });
+
+      test(`userData nested up to the limit (${MAX_JSON_DEPTH} levels with the request) is stored and read back`, async (storageClient) => {
+        const queue = await openQueue(storageClient);
+        const userData = nestedObject(MAX_JSON_DEPTH - 1);
+        await queue.addRequest({ url: url(1), userData });
+        await queue.addRequests([{ url: url(2), userData }], { forefront: true });
+        const first = (await queue.fetchNextRequest())!;
+        expect(first.url).toBe(url(2));
+        expect(first.userData).toEqual(userData);
+        await queue.reclaimRequest(first);
+        expect(await drainUrls(queue)).toEqual([url(1), url(2)]);
+        expect((await queue.getRequest(first.id))?.userData).toEqual(userData);
+      });
+
+      test('a fetched request given userData JSON cannot hold is refused by markRequestAsHandled and reclaimRequest; the queue works on', async (storageClient) => {
+        const queue = await openQueue(storageClient);
+        await queue.addRequests([url(1), url(2)]);
+        for (const [what, userData] of unstorable()) {
+          const request = (await queue.fetchNextRequest())!;
+          expect(request, what).not.toBeNull();
+          request.userData['bad'] = userData;
+          await expectStorageError(queue.markRequestAsHandled(request), 'invalid-argument');
+          expect(request.handledAt, what).toBeUndefined();
+          await expectStorageError(queue.reclaimRequest(request), 'invalid-argument');
+          await expectStorageError(queue.reclaimRequest(request, { forefront: true }), 'invalid-argument');
+          // Nothing was stored: the request is still in progress with its stored data.
+          expect((await queue.getRequest(request.id))?.userData, what).toEqual({});
+          await expectCounts(queue, 2, 0);
+          expect(await queue.isFinished()).toBe(false);
+          delete request.userData['bad'];
+          await queue.reclaimRequest(request);
+        }
+        expect(await drainUrls(queue)).toEqual([url(1), url(2)]);
+        expect(await queue.isFinished()).toBe(true);
+        await expectCounts(queue, 2, 2);
       });
     });
 
@@ -452,7 +532,7 @@ export function defineRequestQueueCases(ctx: SuiteContext): void {
           await queue.addRequests(Array.from({ length: 20 }, (_, i) => url(i)));
           const other = await storageClient.openRequestQueue({ kind: 'id', id: queue.id });
           const results = await Promise.all(
-            Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? queue.fetchNextRequest().then((r) => r?.id ?? null) : other.fetchNextRequest().then((r) => r?.id ?? null))),
+            Array.from({ length: 30 }, (_, i) => (i % 2 === 0 ? queue.fetchNextRequest().then((r) => r?.id ?? null) : take(other).then((r) => r?.id ?? null))),
           );
           const ids = results.filter((id): id is string => id !== null);
           expect(ids).toHaveLength(20);
@@ -492,23 +572,23 @@ export function defineRequestQueueCases(ctx: SuiteContext): void {
         await client.addRequests([data('f')], { forefront: true });
         expect((await client.listHead({ limit: 10 })).map((r) => r.url)).toEqual([url('f'), url(1), url(2), url(3)]);
         expect((await client.listHead({ limit: 2 })).map((r) => r.url)).toEqual([url('f'), url(1)]);
-        const taken = await client.fetchNextRequest();
+        const taken = await take(client);
         expect(taken?.url).toBe(url('f'));
-        const second = (await client.fetchNextRequest())!;
-        await client.markRequestAsHandled({ ...second, handledAt: new Date().toISOString() });
+        const second = (await take(client))!;
+        await client.markRequestAsHandled({ ...second, handledAt: new Date().toISOString() }, { clientKey: RAW_KEY });
         // In progress and handled requests are not in the head; listing took nothing.
         expect((await client.listHead({ limit: 10 })).map((r) => r.url)).toEqual([url(2), url(3)]);
         expect((await client.listHead({ limit: 10 }))[0]).toMatchObject({ id: crawleeRequestId(url(2)), uniqueKey: url(2), userData: {} });
-        expect((await client.fetchNextRequest())?.url).toBe(url(2));
+        expect((await take(client))?.url).toBe(url(2));
       });
 
       test('listRequests pages every request in ascending id order', async (storageClient) => {
         const client = await rawQueue(storageClient);
         const all = Array.from({ length: 7 }, (_, i) => data(i));
         await client.addRequests(all, { forefront: false });
-        const handled = (await client.fetchNextRequest())!;
-        await client.markRequestAsHandled({ ...handled, handledAt: new Date().toISOString() });
-        await client.fetchNextRequest();
+        const handled = (await take(client))!;
+        await client.markRequestAsHandled({ ...handled, handledAt: new Date().toISOString() }, { clientKey: RAW_KEY });
+        await take(client);
         const ids: string[] = [];
         let page = await client.listRequests({ limit: 3 });
         for (let guard = 0; ; guard++) {
@@ -542,7 +622,7 @@ export function defineRequestQueueCases(ctx: SuiteContext): void {
         expect(again.wasAlreadyHandled).toBe(true);
         expect((await client.getMetadata()).handledRequestCount).toBe(0);
         expect((await client.getRequest(one.id))?.handledAt).toBeUndefined();
-        expect((await client.fetchNextRequest())?.url).toBe(url(1));
+        expect((await take(client))?.url).toBe(url(1));
       });
 
       test('updateRequest with forefront moves a pending request first; one in progress stays in progress', async (storageClient) => {
@@ -551,13 +631,39 @@ export function defineRequestQueueCases(ctx: SuiteContext): void {
         const three = (await client.getRequest(crawleeRequestId(url(3))))!;
         await client.updateRequest(three, { forefront: true });
         expect((await client.listHead({ limit: 10 })).map((r) => r.url)).toEqual([url(3), url(1), url(2)]);
-        const taken = (await client.fetchNextRequest())!;
+        const taken = (await take(client))!;
         expect(taken.url).toBe(url(3));
-        await client.updateRequest({ ...taken, retryCount: 1 }, { forefront: false });
+        await client.updateRequest({ ...taken, retryCount: 1 }, { forefront: false, clientKey: RAW_KEY });
         expect((await client.getRequest(taken.id))?.retryCount).toBe(1);
         expect((await client.listHead({ limit: 10 })).map((r) => r.url)).toEqual([url(1), url(2)]);
         expect(await client.isFinished()).toBe(false);
         await expectStorageError(client.updateRequest(data('never-added'), { forefront: false }), 'not-found');
+      });
+
+      test('a request JSON cannot hold is refused with invalid-argument by every method that stores one, and nothing changes', async (storageClient) => {
+        const client = await rawQueue(storageClient);
+        await client.addRequests([data(1), data(2)], { forefront: false });
+        for (const userData of [{ big: 10n }, circularObject(), nestedObject(100_000)]) {
+          await expectStorageError(client.addRequests([data(3), data(4, { userData })], { forefront: false }), 'invalid-argument');
+          const taken = (await take(client))!;
+          expect(taken.url).toBe(url(1));
+          const bad = { ...taken, userData };
+          await expectStorageError(client.markRequestAsHandled({ ...bad, handledAt: new Date().toISOString() }, { clientKey: RAW_KEY }), 'invalid-argument');
+          await expectStorageError(client.reclaimRequest(bad, { forefront: false, clientKey: RAW_KEY }), 'invalid-argument');
+          await expectStorageError(client.updateRequest(bad, { forefront: true, clientKey: RAW_KEY }), 'invalid-argument');
+          expect(await client.getMetadata()).toMatchObject({ totalRequestCount: 2, handledRequestCount: 0, pendingRequestCount: 2 });
+          expect(await client.getRequest(crawleeRequestId(url(3)))).toBeUndefined();
+          expect((await client.getRequest(taken.id))?.userData).toEqual({});
+          expect(await client.isFinished()).toBe(false);
+          await client.reclaimRequest(taken, { forefront: true, clientKey: RAW_KEY });
+        }
+        const urls: string[] = [];
+        for (let r = await take(client); r; r = await take(client)) {
+          urls.push(r.url);
+          await client.markRequestAsHandled({ ...r, handledAt: new Date().toISOString() }, { clientKey: RAW_KEY });
+        }
+        expect(urls).toEqual([url(1), url(2)]);
+        expect(await client.isFinished()).toBe(true);
       });
 
       test('deleteRequest removes a request; an unknown id changes nothing', async (storageClient) => {
@@ -569,9 +675,9 @@ export function defineRequestQueueCases(ctx: SuiteContext): void {
         expect((await client.getMetadata()).totalRequestCount).toBe(2);
         expect((await client.listRequests({ limit: 10 })).items).toHaveLength(2);
         const urls: string[] = [];
-        for (let r = await client.fetchNextRequest(); r; r = await client.fetchNextRequest()) {
+        for (let r = await take(client); r; r = await take(client)) {
           urls.push(r.url);
-          await client.markRequestAsHandled({ ...r, handledAt: new Date().toISOString() });
+          await client.markRequestAsHandled({ ...r, handledAt: new Date().toISOString() }, { clientKey: RAW_KEY });
         }
         expect(urls).toEqual([url(1), url(3)]);
         expect(await client.isFinished()).toBe(true);

@@ -1,6 +1,7 @@
 import { describe } from 'vitest';
 import { defineDatasetCases } from './dataset-cases.js';
 import { defineKeyValueStoreCases } from './key-value-store-cases.js';
+import { defineRequestLockCases } from './request-lock-cases.js';
 import { defineRequestQueueCases } from './request-queue-cases.js';
 import { defineStorageCases } from './storage-cases.js';
 import { createSuiteContext, type ConformanceOptions } from './suite-context.js';
@@ -29,5 +30,6 @@ export function runConformanceSuite(name: string, options: ConformanceOptions): 
     defineDatasetCases(ctx);
     defineKeyValueStoreCases(ctx);
     defineRequestQueueCases(ctx);
+    defineRequestLockCases(ctx);
   });
 }

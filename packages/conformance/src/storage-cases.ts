@@ -8,6 +8,7 @@ import {
   keyValueStoreMetadataSchema,
   requestQueueMetadataSchema,
   setDefaultStorageClient,
+  setDefaultStorageIds,
   type OpenStorageInput,
   type StorageClient,
   type StorageKind,
@@ -213,6 +214,35 @@ function defineKindCases<S extends StorageHandle>(ctx: SuiteContext, k: StorageK
         await expectStorageError(k.open('a_b'), 'invalid-name');
       });
       expect(await k.list(storageClient)).toEqual([]);
+    });
+
+    ctx.test('the name "default", in any case, is reserved: invalid-name, and the default storage is untouched', async (storageClient) => {
+      // Locally the default storage's folder is `default`, and Crawlee's default storage is named so.
+      const defaultStorage = await k.open({ storageClient });
+      await k.write(defaultStorage, 1);
+      for (const name of ['default', 'DEFAULT', 'Default']) {
+        const error = await expectStorageError(k.open({ name, storageClient }), 'invalid-name');
+        expect(error.message).toContain('reserved');
+        await withDefaultClient(storageClient, () => expectStorageError(k.open(name), 'invalid-name'));
+      }
+      expect((await k.list(storageClient)).map((m) => [m.id, m.name])).toEqual([[defaultStorage.id, undefined]]);
+      expect(await k.count(defaultStorage)).toBe(1);
+    });
+
+    ctx.test("a name equal to the id of the run's default storage rejects with invalid-name and creates nothing", async (storageClient) => {
+      const previous = getDefaultStorageIds()[k.kind];
+      setDefaultStorageIds({ [k.kind]: 'run-default-7' });
+      try {
+        const error = await expectStorageError(k.open({ name: 'run-default-7', storageClient }), 'invalid-name');
+        expect(error.message).toContain('run-default-7');
+      } finally {
+        setDefaultStorageIds({ [k.kind]: previous });
+      }
+      expect(await k.list(storageClient)).toEqual([]);
+      // Under other default ids the name is an ordinary one.
+      const named = await k.open({ name: 'run-default-7', storageClient });
+      expect(named.name).toBe('run-default-7');
+      expect(named.id).not.toBe('run-default-7');
     });
 
     ctx.test('bad ids reject with invalid-argument and create nothing', async (storageClient) => {

@@ -99,3 +99,17 @@ export function sleep(ms: number): Promise<void> {
 export function crawleeRequestId(uniqueKey: string): string {
   return createHash('sha256').update(uniqueKey).digest('base64').replace(/[+/=]/g, '').slice(0, 15);
 }
+
+/** An object whose JSON nests `levels` objects deep: `nestedObject(1)` is `{}`, `nestedObject(2)` is `{"a":{}}`. */
+export function nestedObject(levels: number): Record<string, unknown> {
+  let value: Record<string, unknown> = {};
+  for (let level = 1; level < levels; level++) value = { a: value };
+  return value;
+}
+
+/** An object that contains itself. */
+export function circularObject(): Record<string, unknown> {
+  const value: Record<string, unknown> = { a: 1 };
+  value['self'] = { back: value };
+  return value;
+}

@@ -54,4 +54,7 @@ export abstract class CollectionStorageClient implements StorageClient {
   async listRequestQueues(): Promise<RequestQueueMetadata[]> {
     return Promise.all(this.collections.requestQueues.all().map((storage) => storage.getMetadata()));
   }
+
+  /** Ends the client. Nothing is left to write for a client in memory; clients that write later override it. */
+  async close(): Promise<void> {}
 }

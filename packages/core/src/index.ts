@@ -19,27 +19,38 @@ export {
 } from './models.js';
 export {
   MAX_ITEM_BYTES,
+  MAX_JSON_DEPTH,
   RECORD_KEY_PATTERN,
+  RESERVED_STORAGE_NAME,
   STORAGE_NAME_PATTERN,
   assertRecordKey,
   assertStorageId,
   assertStorageName,
+  isValidRecordKey,
+  jsonTextExceedsDepth,
   serializeDatasetItems,
+  serializeJson,
+  storageNameTakenError,
 } from './validation.js';
 export {
   BINARY_CONTENT_TYPE,
   JSON_CONTENT_TYPE,
+  MAX_CONTENT_TYPE_LENGTH,
+  MAX_STREAMED_RECORD_BYTES,
   TEXT_CONTENT_TYPE,
+  assertContentType,
   deserializeRecordValue,
   isJsonContentType,
   isTextContentType,
+  isValidContentType,
+  readRecordStream,
   recordBodySize,
   serializeRecordValue,
   type RecordBody,
   type SerializedRecord,
 } from './serialization.js';
 export { REQUEST_ID_LENGTH, normalizeUrl, parseRequestUrl, requestIdFromUniqueKey } from './request-keys.js';
-export { Request, computeUniqueKey, requestOptionsSchema, toRequest, type RequestLike, type RequestOptions } from './request.js';
+export { Request, computeUniqueKey, requestOptionsSchema, serializeRequestData, toRequest, type RequestLike, type RequestOptions } from './request.js';
 export { csvLine, flattenItem, itemsToCsv, itemsToJson, projectItems } from './export-format.js';
 export { EventBus, type StorageEventName, type StorageEvents } from './events.js';
 export type {
@@ -81,6 +92,17 @@ export { KeyValueStore, type IterateKeysOptions, type SetValueOptions } from './
 export { RequestQueue, type RequestPlacementOptions } from './request-queue.js';
 export { createStorageId } from './storage-ids.js';
 export { RequestQueueIndex, type RequestSlotsPage, type RequestState } from './request-queue-index.js';
+export {
+  ANONYMOUS_CLIENT_KEY,
+  MAX_LOCK_LIMIT,
+  MAX_LOCK_SECS,
+  RequestQueueLocks,
+  assertClientKey,
+  assertListAndLockHeadOptions,
+  assertLockSecs,
+  requestLockedError,
+  requestNotLockedError,
+} from './request-locks.js';
 export { lowerBound, pageOfSortedKeys } from './key-pages.js';
 export { purgeDefaultStorages, type PurgeOptions } from './purge.js';
 export { createRecordSignature } from './record-signature.js';

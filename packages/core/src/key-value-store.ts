@@ -1,6 +1,6 @@
 import { StorageError } from './errors.js';
 import type { KeyValueStoreMetadata } from './models.js';
-import { deserializeRecordValue, serializeRecordValue } from './serialization.js';
+import { assertContentType, deserializeRecordValue, readRecordStream, serializeRecordValue } from './serialization.js';
 import type { KeyValueStoreClient, RecordInfo, StorageClient } from './storage-client.js';
 import { eventBus, forgetStorage, openCached, type OpenStorageInput } from './storage-registry.js';
 import { assertRecordKey } from './validation.js';
@@ -72,7 +72,11 @@ export class KeyValueStore {
 
   /**
    * Stores `value` under `key`; `null` or `undefined` deletes the record. The content type is the
-   * given one, or text, bytes or JSON after the value.
+   * given one, or text, bytes or JSON after the value: a string is text; a Buffer, typed array,
+   * DataView or ArrayBuffer is stored as its bytes; a Node `Readable`, web `ReadableStream` or `Blob`
+   * is read into bytes (at most 64 MiB; a Blob's own type is the default content type); anything else is JSON.
+   * A value or content type that cannot be stored is refused (`invalid-value`, `invalid-argument`)
+   * and nothing is written.
    */
   async setValue(key: string, value: unknown, options: SetValueOptions = {}): Promise<void> {
     assertRecordKey(key);
@@ -80,7 +84,10 @@ export class KeyValueStore {
       await this.#client.deleteRecord(key);
       return;
     }
-    const { body, contentType } = serializeRecordValue(key, value, options.contentType);
+    // A bad content type is refused before a stream is read.
+    if (options.contentType !== undefined) assertContentType(options.contentType, key);
+    const read = await readRecordStream(key, value);
+    const { body, contentType } = serializeRecordValue(key, read.value, options.contentType ?? read.contentType);
     await this.#client.setRecord({ key, body, contentType });
   }
 

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { StorageError } from './errors.js';
 import type { AddRequestResult, RequestData, RequestQueueMetadata } from './models.js';
-import { Request, toRequest, type RequestLike } from './request.js';
+import { assertClientKey, assertLockSecs } from './request-locks.js';
+import { Request, checkedRequestData, serializeRequestData, toRequest, type RequestLike } from './request.js';
 import type { AddRequestsResult, RequestQueueClient, StorageClient } from './storage-client.js';
 import { forgetStorage, openCached, type OpenStorageInput } from './storage-registry.js';
 
@@ -14,13 +16,20 @@ function toData(request: Request): RequestData {
   if (typeof request !== 'object' || request === null) {
     throw new StorageError('invalid-argument', 'Expected a Request fetched from the queue');
   }
-  return typeof request.toData === 'function' ? request.toData() : toRequest(request).toData();
+  const data = typeof request.toData === 'function' ? request.toData() : toRequest(request).toData();
+  serializeRequestData(data); // userData may have been changed since the request was fetched
+  return data;
 }
+
+/** Seconds a fetched request stays locked when the storage client does not say (see {@link StorageClient.requestLockSecs}). */
+export const DEFAULT_REQUEST_LOCK_SECS = 60;
 
 /**
  * The URLs still to process. Requests dedupe by `uniqueKey`; {@link RequestQueue.fetchNextRequest}
- * hands out each pending request to one consumer at a time, and
- * {@link RequestQueue.markRequestAsHandled} or {@link RequestQueue.reclaimRequest} end its progress.
+ * locks each pending request for one consumer at a time, and
+ * {@link RequestQueue.markRequestAsHandled} or {@link RequestQueue.reclaimRequest} end its lock.
+ * While a fetched request is in progress its lock is prolonged, so only a consumer that stops
+ * (a killed process) lets its requests come back to others after the lock's length.
  * Open it with {@link RequestQueue.open}.
  */
 export class RequestQueue {
@@ -30,13 +39,27 @@ export class RequestQueue {
   readonly name: string | undefined;
   /** The storage client the queue lives in. */
   readonly storageClient: StorageClient;
+  /** The consumer key this instance locks requests under (the client's, else a random one). */
+  readonly clientKey: string;
+  /** Seconds a fetched request stays locked without a sign of life. */
+  readonly lockSecs: number;
   readonly #client: RequestQueueClient;
+  /** Requests fetched by this instance and not yet handled or reclaimed: their locks are prolonged. */
+  readonly #inProgress = new Set<string>();
+  #prolongTimer: NodeJS.Timeout | undefined;
+  #prolonging = false;
 
   private constructor(client: RequestQueueClient, storageClient: StorageClient, metadata: RequestQueueMetadata) {
     this.#client = client;
     this.storageClient = storageClient;
     this.id = metadata.id;
     this.name = metadata.name;
+    const clientKey = storageClient.clientKey ?? randomBytes(8).toString('hex');
+    assertClientKey(clientKey);
+    this.clientKey = clientKey;
+    const lockSecs = storageClient.requestLockSecs ?? DEFAULT_REQUEST_LOCK_SECS;
+    assertLockSecs(lockSecs);
+    this.lockSecs = lockSecs;
   }
 
   /**
@@ -47,7 +70,8 @@ export class RequestQueue {
     return openCached('requestQueue', options, async (storageClient, target) => {
       const client = await storageClient.openRequestQueue(target);
       const metadata = await client.getMetadata();
-      return { instance: new RequestQueue(client, storageClient, metadata), id: metadata.id };
+      const instance = new RequestQueue(client, storageClient, metadata);
+      return { instance, id: metadata.id, release: () => instance.#stopProlonging() };
     });
   }
 
@@ -65,18 +89,58 @@ export class RequestQueue {
   /** Adds many requests; all are validated first, so a bad one means none is added. */
   async addRequests(requests: readonly RequestLike[], options: RequestPlacementOptions = {}): Promise<AddRequestsResult> {
     if (!Array.isArray(requests)) throw new StorageError('invalid-argument', 'addRequests() takes an array of requests');
-    const data = requests.map((r) => toRequest(r).toData());
+    const data = requests.map(checkedRequestData);
     if (data.length === 0) return { processedRequests: [], unprocessedRequests: [] };
     return this.#client.addRequests(data, { forefront: options.forefront ?? false });
   }
 
   /**
-   * The next pending request, now in progress for this caller; `null` when no request is pending.
-   * Finish it with {@link RequestQueue.markRequestAsHandled} or {@link RequestQueue.reclaimRequest}.
+   * The next pending request, now locked for this consumer and prolonged while in progress; `null`
+   * when no request is pending. Finish it with {@link RequestQueue.markRequestAsHandled} or
+   * {@link RequestQueue.reclaimRequest}.
    */
   async fetchNextRequest<T extends Record<string, unknown> = Record<string, unknown>>(): Promise<Request<T> | null> {
-    const data = await this.#client.fetchNextRequest();
-    return data ? Request.fromData<T>(data) : null;
+    const { items } = await this.#client.listAndLockHead({ limit: 1, lockSecs: this.lockSecs, clientKey: this.clientKey });
+    const data = items[0];
+    if (!data) return null;
+    this.#inProgress.add(data.id);
+    this.#startProlonging();
+    return Request.fromData<T>(data);
+  }
+
+  #finished(id: string): void {
+    this.#inProgress.delete(id);
+    if (this.#inProgress.size === 0) this.#stopProlonging();
+  }
+
+  #startProlonging(): void {
+    if (this.#prolongTimer) return;
+    const every = Math.max(50, (this.lockSecs * 1000) / 3);
+    this.#prolongTimer = setInterval(() => void this.#prolongAll(), every);
+    this.#prolongTimer.unref();
+  }
+
+  #stopProlonging(): void {
+    if (this.#prolongTimer) clearInterval(this.#prolongTimer);
+    this.#prolongTimer = undefined;
+  }
+
+  /** Prolongs the lock of every request in progress; a lock that is gone is forgotten. */
+  async #prolongAll(): Promise<void> {
+    if (this.#prolonging) return;
+    this.#prolonging = true;
+    try {
+      for (const id of [...this.#inProgress]) {
+        try {
+          await this.#client.prolongRequestLock(id, { clientKey: this.clientKey, lockSecs: this.lockSecs });
+        } catch (error) {
+          // Handled or deleted meanwhile, or the lock was lost: nothing more to prolong. Other errors: next time.
+          if (StorageError.is(error, 'not-found') || StorageError.is(error, 'conflict') || StorageError.is(error, 'locked')) this.#finished(id);
+        }
+      }
+    } finally {
+      this.#prolonging = false;
+    }
   }
 
   /** The request of `id`, or `null`. */
@@ -86,20 +150,28 @@ export class RequestQueue {
     return data ? Request.fromData<T>(data) : null;
   }
 
-  /** Marks a request as handled (setting its `handledAt`), storing its changes. */
+  /**
+   * Marks a request as handled (setting its `handledAt`), storing its changes and ending its lock.
+   * Throws `locked` when another consumer holds the request (this one's lock expired and it was
+   * taken meanwhile).
+   */
   async markRequestAsHandled(request: Request): Promise<AddRequestResult> {
     const data = toData(request);
     if (data.handledAt === undefined) {
       data.handledAt = new Date().toISOString();
       request.handledAt = data.handledAt;
     }
-    return this.#client.markRequestAsHandled(data);
+    const result = await this.#client.markRequestAsHandled(data, { clientKey: this.clientKey });
+    this.#finished(data.id);
+    return result;
   }
 
-  /** Puts a request in progress back among the pending ones (first with `forefront`), storing its changes. */
+  /** Puts a request in progress back among the pending ones (first with `forefront`), storing its changes and ending its lock. */
   async reclaimRequest(request: Request, options: RequestPlacementOptions = {}): Promise<AddRequestResult> {
     const data = toData(request);
-    return this.#client.reclaimRequest(data, { forefront: options.forefront ?? false });
+    const result = await this.#client.reclaimRequest(data, { forefront: options.forefront ?? false, clientKey: this.clientKey });
+    this.#finished(data.id);
+    return result;
   }
 
   /** True when no request is pending (some may still be in progress). */
@@ -107,7 +179,7 @@ export class RequestQueue {
     return this.#client.isEmpty();
   }
 
-  /** True when no request is pending and none is in progress: the work is done. */
+  /** True when no request is pending and no consumer holds a lock: the work is done. */
   async isFinished(): Promise<boolean> {
     return this.#client.isFinished();
   }
@@ -129,6 +201,8 @@ export class RequestQueue {
 
   /** Deletes the queue with all its requests. */
   async drop(): Promise<void> {
+    this.#inProgress.clear();
+    this.#stopProlonging();
     await this.#client.drop();
     forgetStorage(this.storageClient, this);
   }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { StorageError } from './errors.js';
 import { httpMethodSchema, type HttpMethod, type RequestData } from './models.js';
 import { normalizeParsedUrl, parseRequestUrl, requestIdFromUniqueKey, sha256Base64 } from './request-keys.js';
+import { isPlainObject, serializeJson } from './validation.js';
 
 /** Options for a new {@link Request}. Only `url` is required. */
 export const requestOptionsSchema = z.object({
@@ -119,6 +120,7 @@ export class Request<UserData extends Record<string, unknown> = Record<string, u
       ...(o.loadedUrl === undefined ? {} : { loadedUrl: o.loadedUrl }),
       ...(o.handledAt === undefined ? {} : { handledAt: o.handledAt }),
     });
+    serializeRequestData(this.toData());
   }
 
   /** Creates a request for `url`, with further options. */
@@ -201,6 +203,35 @@ export class Request<UserData extends Record<string, unknown> = Record<string, u
   toJSON(): RequestData {
     return this.toData();
   }
+}
+
+/**
+ * Serializes a request for storage, or throws `invalid-argument` when it cannot be stored and read
+ * back: `userData` that is not a plain object, or anything in the request that JSON cannot hold (a
+ * BigInt, a circular structure, nesting deeper than `MAX_JSON_DEPTH`, 512 levels). The frontend checks
+ * every request with it before handing it to a storage client, and storage clients call it before
+ * they change any state, so a refused request leaves the queue as it was.
+ */
+export function serializeRequestData(data: RequestData): string {
+  const what = (): string => `Request ${JSON.stringify(String(data?.url).slice(0, 200))}`;
+  const userData: unknown = data?.userData;
+  if (!isPlainObject(userData) || typeof userData['toJSON'] === 'function') {
+    throw new StorageError('invalid-argument', `${what()}: userData must be a plain object`);
+  }
+  const json = serializeJson(data, 'invalid-argument', what);
+  if (json === undefined || json.charCodeAt(0) !== 0x7b) throw new StorageError('invalid-argument', `${what()} does not serialize to a JSON object`);
+  return json;
+}
+
+/**
+ * The stored form of a {@link RequestLike}, checked: a new request is validated as it is made, and a
+ * {@link Request} made earlier (and maybe changed since) is checked with {@link serializeRequestData}.
+ */
+export function checkedRequestData(input: RequestLike): RequestData {
+  if (!(input instanceof Request)) return toRequest(input).toData();
+  const data = input.toData();
+  serializeRequestData(data);
+  return data;
 }
 
 /** Anything a queue accepts as a request: a {@link Request}, its options, or a URL string. */

@@ -19,6 +19,8 @@ export type OpenStorageInput = OpenStorageOptions | string | undefined | null;
 
 const DEFAULT_STORAGE_ID = 'default';
 
+const KIND_NAMES: Record<StorageKind, string> = { dataset: 'dataset', keyValueStore: 'key-value store', requestQueue: 'request queue' };
+
 const settings: {
   storageClient: StorageClient | undefined;
   defaultIds: Record<StorageKind, string>;
@@ -75,11 +77,20 @@ function resolveTarget(kind: StorageKind, options: OpenStorageOptions): StorageT
   if (options.id !== undefined && options.name !== undefined) {
     throw new StorageError('invalid-argument', 'Open a storage by id or by name, not both');
   }
+  const defaultId = settings.defaultIds[kind];
   if (options.name !== undefined) {
     assertStorageName(options.name);
+    // Locally a storage lives in the folder of its name, or of its id when it has none: a storage
+    // named after the default id would be the run's default storage (and Crawlee's, which opens
+    // its default storage by that name).
+    if (options.name === defaultId) {
+      throw new StorageError(
+        'invalid-name',
+        `Storage name "${options.name}" is the id of the run's default ${KIND_NAMES[kind]}: open it without a name or id, or choose another name`,
+      );
+    }
     return { kind: 'name', name: options.name };
   }
-  const defaultId = settings.defaultIds[kind];
   if (options.id !== undefined) {
     assertStorageId(options.id);
     return options.id === defaultId ? { kind: 'default', id: defaultId } : { kind: 'id', id: options.id };

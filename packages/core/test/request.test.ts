@@ -7,6 +7,7 @@ import {
   computeUniqueKey,
   requestDataSchema,
   requestIdFromUniqueKey,
+  serializeRequestData,
   toRequest,
   type RequestOptions,
   type StorageErrorCode,
@@ -303,5 +304,28 @@ describe('toRequest', () => {
     expect(toRequest('https://example.com/a/').uniqueKey).toBe('https://example.com/a');
     expect(toRequest({ url: 'https://example.com/b', label: 'B' }).label).toBe('B');
     expectStorageError(() => toRequest('nope'), 'invalid-url');
+  });
+});
+
+describe('serializeRequestData', () => {
+  it('gives the JSON of a request', () => {
+    const data = Request.fromUrl('https://example.com/a', { userData: { n: [1] } }).toData();
+    expect(JSON.parse(serializeRequestData(data))).toEqual(data);
+  });
+
+  it('refuses userData that is no plain object, or that JSON cannot hold, naming the request', () => {
+    const base = Request.fromUrl('https://example.com/a').toData();
+    const cycle: Record<string, unknown> = {};
+    cycle['me'] = cycle;
+    const bad: unknown[] = [null, [1], 'text', new Map(), { toJSON: () => 1 }, { big: 2n }, cycle];
+    for (const userData of bad) {
+      const error = expectStorageError(() => serializeRequestData({ ...base, userData } as never), 'invalid-argument');
+      expect(error.message).toContain('https://example.com/a');
+    }
+  });
+
+  it('is checked when a Request is made', () => {
+    expectStorageError(() => new Request({ url: 'https://example.com/a', userData: { big: 1n } }), 'invalid-argument');
+    expectStorageError(() => Request.fromUrl('https://example.com/a', { userData: { list: [{ big: 1n }] } }), 'invalid-argument');
   });
 });

@@ -1,13 +1,18 @@
+import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { expectStorageError } from './expect-storage-error.js';
 import {
   BINARY_CONTENT_TYPE,
   JSON_CONTENT_TYPE,
+  MAX_STREAMED_RECORD_BYTES,
   StorageError,
   TEXT_CONTENT_TYPE,
+  assertContentType,
   deserializeRecordValue,
   isJsonContentType,
   isTextContentType,
+  isValidContentType,
+  readRecordStream,
   recordBodySize,
   serializeRecordValue,
   type StorageErrorCode,
@@ -277,5 +282,92 @@ describe('recordBodySize', () => {
     expect(recordBodySize('é€😀')).toBe(2 + 3 + 4);
     expect(recordBodySize(Buffer.alloc(7))).toBe(7);
     expect(recordBodySize('')).toBe(0);
+  });
+});
+
+describe('isValidContentType and assertContentType', () => {
+  it('accept media types with parameters (RFC 9110), and give them without surrounding spaces', () => {
+    for (const contentType of ['text/plain', 'Text/CSV; Charset=UTF-8', 'application/ld+json;profile="a b\\"c"', 'text/plain;', 'text/plain ; a=1;;b=2', 'x-custom/*']) {
+      expect(isValidContentType(contentType), contentType).toBe(true);
+      expect(assertContentType(contentType, 'k')).toBe(contentType);
+    }
+    expect(assertContentType(' \ttext/html\t ', 'k')).toBe('text/html');
+  });
+
+  it('refuse line breaks, control characters, anything outside ASCII and malformed media types', () => {
+    const bad = ['text/plain\r\n', 'text/plain\nX: 1', 'text/pl\u0000ain', 'text/plain; a="\u00e9"', 'text/\u2713', 'text/plain; a', 'text/plain; a=', 'text/plain; a="b', 'a b/c', 'text//plain', `a/${'b'.repeat(1100)}`, '', ' '];
+    for (const contentType of bad) {
+      expect(isValidContentType(contentType), JSON.stringify(contentType)).toBe(false);
+      const error = expectStorageError(() => assertContentType(contentType, 'rec'), 'invalid-argument');
+      expect(error.message).toContain('"rec"');
+      expect(error.message).not.toMatch(/[\r\n]/);
+    }
+    expect(isValidContentType(undefined)).toBe(false);
+    expect(isValidContentType(42)).toBe(false);
+  });
+
+  it('answers fast on a long hostile type (no catastrophic backtracking)', () => {
+    const hostile = `a/b${'; '.repeat(500)}!`;
+    const started = performance.now();
+    expect(isValidContentType(hostile)).toBe(false);
+    // Generous: a backtracking blow-up would take seconds or more.
+    expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
+describe('serializeRecordValue with binary data and streams', () => {
+  it('stores any typed array, DataView, ArrayBuffer or SharedArrayBuffer as a copy of the bytes it views', () => {
+    const backing = new Uint8Array([1, 2, 3, 4, 5, 6]).buffer;
+    const view = new DataView(backing, 1, 3);
+    const { body, contentType } = serializeRecordValue('k', view);
+    expect(contentType).toBe(BINARY_CONTENT_TYPE);
+    expect([...(body as Buffer)]).toEqual([2, 3, 4]);
+    new Uint8Array(backing)[1] = 99;
+    expect([...(body as Buffer)]).toEqual([2, 3, 4]);
+    expect([...(serializeRecordValue('k', new Uint16Array([0x0102])).body as Buffer)]).toEqual([0x02, 0x01]);
+    expect([...(serializeRecordValue('k', backing).body as Buffer)]).toEqual([1, 99, 3, 4, 5, 6]);
+    expect([...(serializeRecordValue('k', new SharedArrayBuffer(2)).body as Buffer)]).toEqual([0, 0]);
+    expect(serializeRecordValue('k', new Int32Array(2), 'image/png').contentType).toBe('image/png');
+  });
+
+  it('refuses bytes that are not JSON with a JSON content type', () => {
+    expectStorageError(() => serializeRecordValue('k', Buffer.from('nope'), 'application/json'), 'invalid-value');
+    expect(serializeRecordValue('k', new TextEncoder().encode('[1]'), 'application/json').body).toEqual(Buffer.from('[1]'));
+  });
+
+  it('refuses a stream or Blob given to it directly: they must be read first', () => {
+    for (const value of [Readable.from(['x']), new ReadableStream(), new Blob(['x'])]) {
+      expectStorageError(() => serializeRecordValue('k', value), 'invalid-value');
+    }
+  });
+});
+
+describe('readRecordStream', () => {
+  it('reads Node and web streams and Blobs into bytes; gives other values back as they are', async () => {
+    expect(await readRecordStream('k', Readable.from(['a', Buffer.from('b'), new Uint16Array([0x6463])]))).toEqual({ value: Buffer.from('abcd') });
+    const web = new ReadableStream({ start: (c) => (c.enqueue(new Uint8Array([1])), c.close()) });
+    expect(await readRecordStream('k', web)).toEqual({ value: Buffer.from([1]) });
+    expect(await readRecordStream('k', new Blob(['x'], { type: 'image/svg+xml' }))).toEqual({ value: Buffer.from('x'), contentType: 'image/svg+xml' });
+    expect(await readRecordStream('k', new Blob(['x'], { type: 'nonsense' }))).toEqual({ value: Buffer.from('x') });
+    const object = { a: 1 };
+    expect((await readRecordStream('k', object)).value).toBe(object);
+  });
+
+  it(`stops and refuses a stream past ${MAX_STREAMED_RECORD_BYTES} bytes, and cancels a web stream it stops reading`, async () => {
+    const chunk = new Uint8Array(8 * 1024 * 1024);
+    let cancelled = false;
+    let pulls = 0;
+    const endless = new ReadableStream({
+      pull: (c) => {
+        pulls++;
+        c.enqueue(chunk);
+      },
+      cancel: () => {
+        cancelled = true;
+      },
+    });
+    await expect(readRecordStream('k', endless)).rejects.toSatisfy((error) => StorageError.is(error, 'invalid-value'));
+    expect(cancelled).toBe(true);
+    expect(pulls).toBeLessThan(MAX_STREAMED_RECORD_BYTES / chunk.length + 4);
   });
 });

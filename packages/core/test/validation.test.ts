@@ -2,13 +2,17 @@ import { describe, expect, it } from 'vitest';
 import { expectStorageError } from './expect-storage-error.js';
 import {
   MAX_ITEM_BYTES,
+  MAX_JSON_DEPTH,
   RECORD_KEY_PATTERN,
   STORAGE_NAME_PATTERN,
   StorageError,
   assertRecordKey,
   assertStorageId,
   assertStorageName,
+  isValidRecordKey,
+  jsonTextExceedsDepth,
   serializeDatasetItems,
+  serializeJson,
   type StorageErrorCode,
 } from '../src/index.js';
 
@@ -58,6 +62,23 @@ describe('assertRecordKey', () => {
     }
   });
 
+  it.each(['__metadata__', 'foo.__metadata__', '__metadata__.json', 'a.__metadata__.b', 'x.y.__metadata__'])(
+    'rejects %s, which would name a metadata file of the storage layout, as reserved',
+    (key) => {
+      const error = expectStorageError(() => assertRecordKey(key), 'invalid-key');
+      expect(error.message).toContain(JSON.stringify(key));
+      expect(error.message).toContain('reserved');
+      expect(isValidRecordKey(key)).toBe(false);
+    },
+  );
+
+  it('accepts keys that only resemble the reserved part', () => {
+    for (const key of ['__metadata', 'metadata__', 'x__metadata__', '__metadata__x', '_.__metadata___', 'a.__metadata_.json', '.__meta__']) {
+      expect(() => assertRecordKey(key), key).not.toThrow();
+      expect(isValidRecordKey(key), key).toBe(true);
+    }
+  });
+
   it('names the bad key and the rule in the message', () => {
     const error = expectStorageError(() => assertRecordKey('bad key'), 'invalid-key');
     expect(error.message).toContain('"bad key"');
@@ -99,6 +120,16 @@ describe('assertStorageName', () => {
 
   it('rejects non-strings', () => {
     for (const name of [undefined, null, 5, {}, []]) expectStorageError(() => assertStorageName(name), 'invalid-name');
+  });
+
+  it.each(['default', 'DEFAULT', 'Default'])('rejects %s, the folder and Crawlee name of the default storage, as reserved', (name) => {
+    const error = expectStorageError(() => assertStorageName(name), 'invalid-name');
+    expect(error.message).toContain('reserved');
+    expect(error.message).toContain(JSON.stringify(name));
+  });
+
+  it('accepts names that only start or end like the reserved one', () => {
+    for (const name of ['default-2', 'defaults', 'my-default', 'defaul']) expect(() => assertStorageName(name), name).not.toThrow();
   });
 });
 
@@ -258,5 +289,59 @@ describe('serializeDatasetItems', () => {
       expect(() => serializeDatasetItems({ a: quotes })).not.toThrow();
       expectStorageError(() => serializeDatasetItems({ a: `${quotes}"` }), 'item-too-large');
     });
+  });
+});
+
+describe('jsonTextExceedsDepth', () => {
+  const nested = (levels: number): string => `${'['.repeat(levels)}${']'.repeat(levels)}`;
+
+  it('counts arrays and objects, the value itself being level 1', () => {
+    expect(jsonTextExceedsDepth(nested(MAX_JSON_DEPTH))).toBe(false);
+    expect(jsonTextExceedsDepth(nested(MAX_JSON_DEPTH + 1))).toBe(true);
+    expect(jsonTextExceedsDepth(`${'{"a":'.repeat(3)}1}}}`, 3)).toBe(false);
+    expect(jsonTextExceedsDepth(`${'{"a":'.repeat(3)}[1]}}}`, 3)).toBe(true);
+    expect(jsonTextExceedsDepth('[[1],[2],[[3]]]', 3)).toBe(false);
+    expect(jsonTextExceedsDepth('[[1],[2],[[[3]]]]', 3)).toBe(true);
+  });
+
+  it('skips brackets inside strings, escaped quotes and backslashes included', () => {
+    const inString = (s: string): string => JSON.stringify([s]);
+    expect(jsonTextExceedsDepth(inString('['.repeat(10_000)), 1)).toBe(false);
+    expect(jsonTextExceedsDepth(inString(`"${'['.repeat(10)}`), 1)).toBe(false);
+    expect(jsonTextExceedsDepth(inString(`\\${'['.repeat(10)}`), 1)).toBe(false);
+    expect(jsonTextExceedsDepth(inString(`\\"[[[[[\\\\`), 1)).toBe(false);
+    // After a string that ends in an escaped backslash, brackets count again.
+    expect(jsonTextExceedsDepth(`["\\\\",[[[]]]]`, 3)).toBe(true);
+    expect(jsonTextExceedsDepth(`["\\\\",[[]]]`, 3)).toBe(false);
+  });
+
+  it('reads any text without throwing: unclosed strings, stray closers, a 1,000,000-deep text', () => {
+    expect(jsonTextExceedsDepth(`["${'['.repeat(2000)}`, 2)).toBe(false);
+    expect(jsonTextExceedsDepth(']]]]' + '['.repeat(2000))).toBe(true);
+    expect(jsonTextExceedsDepth(nested(1_000_000))).toBe(true);
+  });
+});
+
+describe('serializeJson', () => {
+  it('gives JSON, or undefined for what has no JSON form', () => {
+    expect(serializeJson({ a: [1, 'x'] }, 'invalid-value', 'Value')).toBe('{"a":[1,"x"]}');
+    expect(serializeJson(undefined, 'invalid-value', 'Value')).toBeUndefined();
+    expect(serializeJson({ f: () => 1, s: Symbol('s'), u: undefined }, 'invalid-value', 'Value')).toBe('{}');
+  });
+
+  it('refuses a BigInt, a cycle and nesting past the bound with a StorageError of the given code', () => {
+    const cycle: Record<string, unknown> = {};
+    cycle['self'] = [cycle];
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    for (const [value, words] of [[{ n: 1n }, /BigInt/], [cycle, /circular/], [deep, /deeper than 512 levels/]] as const) {
+      const error = expectStorageError(() => serializeJson(value, 'invalid-argument', 'The thing'), 'invalid-argument');
+      expect(error.message).toMatch(/^The thing /);
+      expect(error.message).toMatch(words);
+    }
+    let justTooDeep: unknown = 1;
+    for (let i = 0; i < 11; i++) justTooDeep = [justTooDeep];
+    expectStorageError(() => serializeJson(justTooDeep, 'invalid-item', 'Item', 10), 'invalid-item');
+    expect(serializeJson(justTooDeep, 'invalid-item', 'Item', 11)).toBe(`${'['.repeat(11)}1${']'.repeat(11)}`);
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetClient, DatasetItemsPage, DatasetMetadata, ListItemsOptions } from '@x/core';
 import { FsStorageBase, type FolderIdentity, type FsContext } from './fs-storage-base.js';
+import { ioError } from './io-errors.js';
 import { FileExistsError, listDirSync, removeFileSync, removeTempFilesSync, writeNewFileAtomicSync } from './safe-files.js';
 
 const ITEM_FILE = /^(\d{9})\.json$/;
@@ -60,10 +61,17 @@ export class FsDataset extends FsStorageBase implements DatasetClient {
     try {
       for (const json of jsonItems) written.push(this.#appendItem(json));
     } catch (error) {
+      const failed = join(this.dir, itemFileName(this.#itemCount + 1));
       // Take back the part of the batch that was written: the call failed as a whole.
-      for (const path of written) removeFileSync(path);
+      for (const path of written.reverse()) {
+        try {
+          removeFileSync(path);
+        } catch (removeError) {
+          this.ctx.logger.warn(`Could not take back dataset item ${path} of a failed push: ${(removeError as Error).message}`);
+        }
+      }
       this.#itemCount -= written.length;
-      throw error;
+      throw ioError(error, `Pushing ${jsonItems.length === 1 ? 'an item' : `${jsonItems.length} items`} to dataset "${this.name ?? this.id}"`, failed);
     }
     this.touch(true);
   }

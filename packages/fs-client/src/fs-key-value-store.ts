@@ -4,10 +4,10 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
-  RECORD_KEY_PATTERN,
   assertRecordKey,
   isJsonContentType,
   isTextContentType,
+  isValidRecordKey,
   notFound,
   pageOfSortedKeys,
   recordBodySize,
@@ -19,14 +19,17 @@ import {
 } from '@x/core';
 import mime from 'mime-types';
 import { FsStorageBase, type FolderIdentity, type FsContext } from './fs-storage-base.js';
+import { ioError } from './io-errors.js';
 import { METADATA_FILE_NAME, readJsonFile } from './metadata-file.js';
 import {
   MAX_FILE_NAME_BYTES,
   isTempFileName,
+  prepareFile,
+  prepareFileSync,
   removeFileSync,
   removeTempFilesSync,
-  writeFileAtomic,
   writeFileAtomicSync,
+  type PreparedFile,
 } from './safe-files.js';
 
 const SIDECAR_SUFFIX = '.__metadata__.json';
@@ -66,13 +69,23 @@ export function extensionOf(contentType: string): string {
 }
 
 /**
+ * The most a stem's file names add to it: the sidecar suffix, or a dot and the longest extension
+ * a content type has (`.disposition-notification`, 25 bytes, is longer than the sidecar suffix).
+ */
+const STEM_SUFFIX_BYTES = Math.max(
+  SIDECAR_SUFFIX.length,
+  1 + Math.max(3, ...Object.values(mime.extensions).flatMap((extensions) => extensions.map((extension) => Buffer.byteLength(extension)))),
+);
+
+/**
  * The file-name stem of `key`: the key itself, or for keys too long to carry the sidecar suffix
- * in a file name, a prefix of it and a hash (the sidecar keeps the whole key).
+ * or any extension in a file name, a prefix of it and a hash (the sidecar keeps the whole key).
+ * A `~` is in no key, so a hashed stem is never another key's.
  */
 function stemOf(key: string): string {
-  if (Buffer.byteLength(key) + SIDECAR_SUFFIX.length <= MAX_FILE_NAME_BYTES) return key;
+  if (Buffer.byteLength(key) + STEM_SUFFIX_BYTES <= MAX_FILE_NAME_BYTES) return key;
   const hash = createHash('sha256').update(key).digest('hex').slice(0, 16);
-  return `${key.slice(0, MAX_FILE_NAME_BYTES - SIDECAR_SUFFIX.length - hash.length - 1)}~${hash}`;
+  return `${key.slice(0, MAX_FILE_NAME_BYTES - STEM_SUFFIX_BYTES - hash.length - 1)}~${hash}`;
 }
 
 /**
@@ -101,6 +114,12 @@ export class FsKeyValueStore extends FsStorageBase implements KeyValueStoreClien
       else files.add(entry.name);
     }
     const claimed = new Set<string>();
+    // Sidecars claim their value files in two rounds: first each the file `<stem>.<extension>` it
+    // names, then, for a sidecar whose file is missing, the bare `<stem>` where Crawlee writes a key
+    // that already ends with its type's extension, if no other record claimed that file. A sidecar
+    // left by an interrupted write must not take the value file of another key (`a.json` is the
+    // file of key `a` as JSON, and also the bare name of key `a.json`).
+    const unmatched: { key: string; contentType: string; extension: string; stem: string }[] = [];
     for (const name of files) {
       if (!name.endsWith(SIDECAR_SUFFIX)) continue;
       claimed.add(name);
@@ -108,15 +127,35 @@ export class FsKeyValueStore extends FsStorageBase implements KeyValueStoreClien
       const meta = readJsonFile(join(this.dir, name), this.ctx.logger) as Record<string, unknown> | undefined;
       const key = meta?.['key'];
       const contentType = meta?.['contentType'];
-      if (!meta || typeof key !== 'string' || !RECORD_KEY_PATTERN.test(key) || typeof contentType !== 'string') {
+      if (!meta || !isValidRecordKey(key) || typeof contentType !== 'string') {
         if (meta !== undefined) this.ctx.logger.warn(`Skipping ${join(this.dir, name)}: it does not name a valid key and content type`);
         continue;
       }
       const extension = typeof meta['extension'] === 'string' && meta['extension'] !== '' ? meta['extension'] : extensionOf(contentType);
-      const fileName = [`${stem}.${extension}`, stem].find((candidate) => files.has(candidate));
-      if (fileName === undefined) continue; // A sidecar whose value was deleted: no record.
-      claimed.add(fileName);
-      this.#records.set(key, { contentType, extension, fileName, stem, size: undefined, hasSidecar: true });
+      const fileName = `${stem}.${extension}`;
+      if (files.has(fileName) && !claimed.has(fileName)) {
+        claimed.add(fileName);
+        const owner = this.#records.get(key);
+        if (owner) {
+          // Two sidecars of one key (its file-name stem changed, and the write was interrupted):
+          // one record, the other's value file a stray that the next write of the key removes.
+          this.ctx.logger.warn(`Skipping ${join(this.dir, fileName)}: record "${key}" is in ${owner.fileName} (a write was interrupted)`);
+          (owner.strays ??= []).push(fileName);
+          continue;
+        }
+        this.#records.set(key, { contentType, extension, fileName, stem, size: undefined, hasSidecar: true });
+      } else {
+        unmatched.push({ key, contentType, extension, stem });
+      }
+    }
+    for (const { key, contentType, extension, stem } of unmatched) {
+      // Crawlee writes a key bare when the type its name implies is the record's (`report.csv`,
+      // `text/csv`); a bare name without a dot (`INPUT`) cannot be the file of another key either.
+      const crawleeBare = !stem.includes('.') || (mime.contentType(stem) || '').startsWith(contentType);
+      const bare = files.has(stem) && !claimed.has(stem) && !this.#records.has(key) && crawleeBare;
+      if (!bare) continue; // A sidecar whose value was deleted, or never written: no record.
+      claimed.add(stem);
+      this.#records.set(key, { contentType, extension, fileName: stem, stem, size: undefined, hasSidecar: true });
     }
     for (const name of files) {
       if (claimed.has(name)) continue;
@@ -128,7 +167,7 @@ export class FsKeyValueStore extends FsStorageBase implements KeyValueStoreClien
         (owner.strays ??= []).push(name);
         continue;
       }
-      if (!RECORD_KEY_PATTERN.test(key)) {
+      if (!isValidRecordKey(key)) {
         this.ctx.logger.warn(`Skipping ${join(this.dir, name)}: no valid key can be read from its name`);
         continue;
       }
@@ -178,25 +217,92 @@ export class FsKeyValueStore extends FsStorageBase implements KeyValueStoreClien
 
   async setRecord({ key, body, contentType }: StoredRecord): Promise<void> {
     this.assertLive();
-    // The key names files: one that is no valid key (`../x`) must not reach a path.
+    // The key names files: one that is no valid key (`../x`, `__metadata__`) must not reach a path.
     assertRecordKey(key);
-    const previous = this.#records.get(key);
     const extension = extensionOf(contentType);
     const stem = stemOf(key);
     const fileName = `${stem}.${extension}`;
     const size = recordBodySize(body);
     const path = join(this.dir, fileName);
-    if (size <= SYNC_WRITE_LIMIT) writeFileAtomicSync(path, body, this.ctx.writeOptions);
-    else await writeFileAtomic(path, body, this.ctx.writeOptions);
-    if (!previous || !previous.hasSidecar || previous.contentType !== contentType || previous.extension !== extension || previous.stem !== stem) {
-      const sidecar = JSON.stringify({ key, contentType, extension });
-      writeFileAtomicSync(join(this.dir, `${stem}${SIDECAR_SUFFIX}`), sidecar, this.ctx.writeOptions);
+    const action = `Writing record "${key}" of key-value store "${this.name ?? this.id}"`;
+    // The value goes to a temporary file first: a full disk fails it before anything changed.
+    let value: PreparedFile;
+    try {
+      value = size <= SYNC_WRITE_LIMIT ? prepareFileSync(path, body, this.ctx.writeOptions) : await prepareFile(path, body, this.ctx.writeOptions);
+    } catch (error) {
+      throw ioError(error, action, path);
     }
-    if (previous && previous.fileName !== fileName) removeFileSync(join(this.dir, previous.fileName));
-    for (const stray of previous?.strays ?? []) if (stray !== fileName) removeFileSync(join(this.dir, stray));
+    // From here on all is synchronous: no other call changes the store until the record is in place.
+    if (this.dropped) {
+      value.discard();
+      this.assertLive();
+    }
+    const previous = this.#records.get(key);
+    const sidecarPath = join(this.dir, `${stem}${SIDECAR_SUFFIX}`);
+    const sidecarChanges =
+      !previous || !previous.hasSidecar || previous.contentType !== contentType || previous.extension !== extension || previous.stem !== stem;
+    try {
+      if (!sidecarChanges) {
+        value.commit();
+      } else if (previous?.fileName === fileName) {
+        // The value file is replaced: the sidecar goes first, and is put back if the value cannot follow.
+        this.#writeSidecar(sidecarPath, key, contentType, extension);
+        try {
+          value.commit();
+        } catch (error) {
+          this.#restoreSidecar(sidecarPath, key, previous);
+          throw error;
+        }
+      } else {
+        // A new value file: in place first (a crash then leaves the old record whole, the new file
+        // a stray of it), then its sidecar; if the sidecar cannot be written, the file goes again.
+        value.commit();
+        try {
+          this.#writeSidecar(sidecarPath, key, contentType, extension);
+        } catch (error) {
+          this.#removeQuietly(path);
+          throw error;
+        }
+      }
+    } catch (error) {
+      value.discard();
+      throw ioError(error, action, path);
+    }
+    // The record is in place. What is left of the old one is removed, or kept as strays for later.
+    const leftovers: string[] = [];
+    for (const old of [previous?.fileName, ...(previous?.strays ?? [])]) {
+      if (old === undefined || old === fileName) continue;
+      if (!this.#removeQuietly(join(this.dir, old))) leftovers.push(old);
+    }
+    if (previous && previous.stem !== stem) this.#removeQuietly(join(this.dir, `${previous.stem}${SIDECAR_SUFFIX}`));
     if (!previous) this.#sortedKeys = undefined;
-    this.#records.set(key, { contentType, extension, fileName, stem, size, hasSidecar: true });
+    this.#records.set(key, { contentType, extension, fileName, stem, size, hasSidecar: true, ...(leftovers.length > 0 ? { strays: leftovers } : {}) });
     this.touch(true);
+  }
+
+  #writeSidecar(path: string, key: string, contentType: string, extension: string): void {
+    writeFileAtomicSync(path, JSON.stringify({ key, contentType, extension }), this.ctx.writeOptions);
+  }
+
+  /** Puts back the sidecar of `previous` (or removes the new one when it had none), after a failed write. */
+  #restoreSidecar(path: string, key: string, previous: RecordEntry): void {
+    try {
+      if (previous.hasSidecar) this.#writeSidecar(path, key, previous.contentType, previous.extension);
+      else removeFileSync(path);
+    } catch (error) {
+      this.ctx.logger.warn(`Could not restore ${path} after a failed write: ${(error as Error).message}`);
+    }
+  }
+
+  /** Removes a file; gives false (and warns) when that fails. */
+  #removeQuietly(path: string): boolean {
+    try {
+      removeFileSync(path);
+      return true;
+    } catch (error) {
+      this.ctx.logger.warn(`Could not remove ${path}: ${(error as Error).message}`);
+      return false;
+    }
   }
 
   async deleteRecord(key: string): Promise<void> {
@@ -205,9 +311,15 @@ export class FsKeyValueStore extends FsStorageBase implements KeyValueStoreClien
     if (!entry) return;
     // Leftovers of interrupted writes go first, then the value file: a sidecar without its value
     // is no record, but a value file without a sidecar is one.
-    for (const stray of entry.strays ?? []) removeFileSync(join(this.dir, stray));
-    removeFileSync(join(this.dir, entry.fileName));
-    removeFileSync(join(this.dir, `${entry.stem}${SIDECAR_SUFFIX}`));
+    const valuePath = join(this.dir, entry.fileName);
+    try {
+      for (const stray of entry.strays ?? []) removeFileSync(join(this.dir, stray));
+      removeFileSync(valuePath);
+    } catch (error) {
+      throw ioError(error, `Deleting record "${key}" of key-value store "${this.name ?? this.id}"`, valuePath);
+    }
+    // The record is gone with its value file; a sidecar that could not be removed names no record.
+    this.#removeQuietly(join(this.dir, `${entry.stem}${SIDECAR_SUFFIX}`));
     this.#records.delete(key);
     this.#sortedKeys = undefined;
     this.touch(true);

@@ -2,14 +2,21 @@ import { closeSync, constants, openSync, readFileSync, readSync } from 'node:fs'
 import { basename, join } from 'node:path';
 import {
   RequestQueueIndex,
+  RequestQueueLocks,
   StorageError,
   httpMethodSchema,
   notFound,
   parseStoredRequest,
+  serializeRequestData,
   type AddRequestResult,
   type AddRequestsResult,
+  type DeleteRequestLockOptions,
+  type ListAndLockHeadOptions,
   type ListRequestsOptions,
+  type LockedHead,
   type PlacementOptions,
+  type ProlongRequestLockOptions,
+  type RequestChangeOptions,
   type RequestData,
   type RequestQueueClient,
   type RequestQueueMetadata,
@@ -18,6 +25,7 @@ import {
 import { LRUCache } from 'lru-cache';
 import { FsStorageBase, type FolderIdentity, type FsContext } from './fs-storage-base.js';
 import { runAtExit } from './exit-hooks.js';
+import { ioError } from './io-errors.js';
 import { METADATA_FILE_NAME } from './metadata-file.js';
 import { QueueJournal, readQueueJournal } from './queue-journal.js';
 import { folderTime, openQueueSnapshot, removeIndexTempFiles, removeQueueIndexFiles, writeQueueSnapshot } from './queue-snapshot.js';
@@ -33,8 +41,14 @@ import {
 
 /** Order keys of requests added in the same millisecond differ by this (exact in a double). */
 const ORDER_STEP = 1 / 1024;
-/** Requests whose JSON is kept in memory, so fetching what was just added reads no file. */
+/**
+ * The JSON of recently written requests is kept in memory, so fetching what was just added reads no
+ * file: at most this many requests, and this many bytes (about, counting 2 bytes a character) …
+ */
 const CACHED_REQUESTS = 2_000;
+const CACHED_REQUEST_BYTES = 16 * 1024 * 1024;
+/** … and no request larger than this: its file is read when it is needed. */
+const MAX_CACHED_REQUEST_BYTES = CACHED_REQUEST_BYTES / 16;
 /** A journal is read back at about a million lines a second: a new snapshot comes after at most this many, or half the queue. */
 const MIN_JOURNAL_BEFORE_SNAPSHOT = 50_000;
 /** Crawlee reads `forefrontRequestIds` from the metadata to serve forefront requests first. */
@@ -112,16 +126,29 @@ class DamagedIndexError extends Error {
 
 /** Cheap check of an id read back from a snapshot or journal: a plain file name (see {@link requestFileName}). */
 function isPlainRequestId(id: string): boolean {
-  return id !== '' && id.charCodeAt(0) !== 0x2e && id.length <= MAX_FILE_NAME_BYTES - 5 && !id.includes('/') && !id.includes('\\') && !id.includes('\0');
+  return (
+    id !== '' &&
+    id.charCodeAt(0) !== 0x2e &&
+    id.length <= MAX_FILE_NAME_BYTES - 5 &&
+    !id.includes('/') &&
+    !id.includes('\\') &&
+    !id.includes('\0') &&
+    id !== METADATA_ID
+  );
 }
+
+/** The id whose file would be the queue's `__metadata__.json`. */
+const METADATA_ID = METADATA_FILE_NAME.slice(0, -'.json'.length);
 
 /**
  * The file name of request `id`. An id that is no plain file name (empty, with a separator or NUL,
- * starting with a dot, too long) is an `invalid-argument` error: no id leads out of the folder.
+ * starting with a dot like the temporary files and `.x-index`, too long) or that would name the
+ * queue's metadata file is an `invalid-argument` error: no id leads out of the folder or onto a
+ * file of the layout.
  */
 function requestFileName(id: string): string {
   const name = `${id}.json`;
-  if (id === '' || id.startsWith('.') || /[/\\\0]/.test(id) || Buffer.byteLength(name) > MAX_FILE_NAME_BYTES) {
+  if (id === '' || id.startsWith('.') || /[/\\\0]/.test(id) || Buffer.byteLength(name) > MAX_FILE_NAME_BYTES || id === METADATA_ID) {
     throw new StorageError('invalid-argument', `Request id ${JSON.stringify(id.slice(0, 80))} cannot be used as a file name`);
   }
   return name;
@@ -138,7 +165,14 @@ function requestFileName(id: string): string {
 export class FsRequestQueue extends FsStorageBase implements RequestQueueClient {
   /** Every request's state and order key on disk (`+ms` regular, `-ms` forefront, `null` handled). */
   readonly #index = new RequestQueueIndex();
-  readonly #cache = new LRUCache<string, string>({ max: CACHED_REQUESTS });
+  /** Locks of requests in progress; kept in memory only, so after a crash those requests are pending. */
+  readonly #locks = new RequestQueueLocks(this.#index, (slot, forefront) => this.#placeAgain(slot, forefront));
+  readonly #cache = new LRUCache<string, string>({
+    max: CACHED_REQUESTS,
+    maxSize: CACHED_REQUEST_BYTES,
+    maxEntrySize: MAX_CACHED_REQUEST_BYTES,
+    sizeCalculation: (json) => json.length * 2 || 1,
+  });
   #regularClock = 0;
   #forefrontClock = 0;
   /** Changes since the last snapshot, recorded while the queue is large enough to have snapshots. */
@@ -326,6 +360,12 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     if (!this.#journal.active || this.#journal.lines > 0) this.#writeSnapshot();
   }
 
+  override close(): void {
+    super.close();
+    this.#cancelExitSnapshot();
+    this.#journal.stop();
+  }
+
   #counts(): Pick<RequestQueueMetadata, 'totalRequestCount' | 'handledRequestCount' | 'pendingRequestCount'> {
     const index = this.#index;
     return { totalRequestCount: index.size, handledRequestCount: index.handledCount, pendingRequestCount: index.size - index.handledCount };
@@ -360,7 +400,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
 
   /** Writes the request's file with `orderNo`, and keeps its JSON in the cache. */
   #writeRequest(request: RequestData, orderNo: number | null): void {
-    const json = JSON.stringify(request);
+    const json = serializeRequestData(request); // throws before anything is written
     // `orderNo` first: opening a queue reads only the start of each file (see #scan).
     const file = JSON.stringify({
       orderNo,
@@ -373,8 +413,14 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     });
     const path = join(this.dir, requestFileName(request.id));
     const temp = tempPathFor(path);
-    this.#journal.requestWritten(request.id, orderNo, basename(temp));
-    this.#journaled(() => writeFileAtomicSync(path, file, this.ctx.writeOptions, temp));
+    try {
+      this.#journaled(() => {
+        this.#journal.requestWritten(request.id, orderNo, basename(temp));
+        writeFileAtomicSync(path, file, this.ctx.writeOptions, temp);
+      });
+    } catch (error) {
+      throw ioError(error, `Writing request "${request.id}" of ${this.label}`, path);
+    }
     this.#cache.set(request.id, json);
   }
 
@@ -396,10 +442,45 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     return undefined;
   }
 
-  #slotOf(request: RequestData): number {
-    const slot = this.#index.find(request.id);
-    if (slot === -1) throw notFound(`Request "${request.id}" in request queue "${this.name ?? this.id}"`);
+  #slotOfId(id: string): number {
+    const slot = this.#index.find(id);
+    if (slot === -1) throw notFound(`Request "${id}" in request queue "${this.name ?? this.id}"`);
     return slot;
+  }
+
+  /** The slot of request `id`, which `clientKey` may change (no other client holds its lock). */
+  #changeableSlot(id: string, options: RequestChangeOptions | undefined): number {
+    const slot = this.#slotOfId(id);
+    this.#locks.assertMayChange(slot, options?.clientKey);
+    return slot;
+  }
+
+  /**
+   * Makes a locked request pending again when its lock ends without a change to it. Placed last,
+   * it keeps the order key its file has; placed first, its file gets a forefront key.
+   */
+  #placeAgain(slot: number, forefront: boolean): void {
+    if (!forefront) {
+      this.#index.makePending(slot, false, this.#index.orderNoOf(slot) ?? this.#nextOrderNo(false));
+      return;
+    }
+    const request = this.#readRequest(this.#index.idOf(slot));
+    if (!request) {
+      this.#forget(slot, this.#index.idOf(slot));
+      return;
+    }
+    const orderNo = this.#nextOrderNo(true);
+    try {
+      this.#writeRequest(request, orderNo);
+    } catch (error) {
+      // The request must not stay in progress without a lock: it goes back at its old place on disk.
+      this.ctx.logger.warn(`Request queue ${this.dir}: request "${request.id}" placed last instead of first: ${(error as Error).message}`);
+      this.#index.makePending(slot, false, this.#index.orderNoOf(slot) ?? this.#nextOrderNo(false));
+      return;
+    }
+    this.#index.makePending(slot, true, orderNo);
+    this.touch(true);
+    this.#afterChange();
   }
 
   #result(request: RequestData, wasAlreadyHandled: boolean): AddRequestResult {
@@ -414,7 +495,11 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
 
   async addRequests(requests: readonly RequestData[], { forefront }: PlacementOptions): Promise<AddRequestsResult> {
     this.assertLive();
-    for (const request of requests) requestFileName(request.id); // A bad id means none is added.
+    // A bad id, or a request that cannot be serialized, means none is added.
+    for (const request of requests) {
+      requestFileName(request.id);
+      serializeRequestData(request);
+    }
     const index = this.#index;
     const processedRequests: AddRequestResult[] = [];
     for (const request of requests) {
@@ -440,52 +525,75 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     return this.#index.find(id) === -1 ? undefined : this.#readRequest(id);
   }
 
-  async fetchNextRequest(): Promise<RequestData | null> {
+  async listAndLockHead(options: ListAndLockHeadOptions): Promise<LockedHead> {
     this.assertLive();
     this.accessedAt = Date.now();
-    for (let slot = this.#index.takeNext(); slot !== -1; slot = this.#index.takeNext()) {
-      const id = this.#index.idOf(slot);
-      const request = this.#readRequest(id);
-      if (request) return request;
-      // An unreadable file (written by someone else) cannot be served: leave it out of the queue.
-      this.#forget(slot, id);
-    }
-    return null;
+    return this.#locks.lockHead(options, () => {
+      for (let slot = this.#index.takeNext(); slot !== -1; slot = this.#index.takeNext()) {
+        const id = this.#index.idOf(slot);
+        const request = this.#readRequest(id);
+        if (request) return { slot, request };
+        // An unreadable file (written by someone else) cannot be served: leave it out of the queue.
+        this.#forget(slot, id);
+      }
+      return undefined;
+    });
   }
 
-  async markRequestAsHandled(request: RequestData): Promise<AddRequestResult> {
+  async prolongRequestLock(id: string, options: ProlongRequestLockOptions): Promise<{ readonly lockExpiresAt: Date }> {
     this.assertLive();
-    const slot = this.#slotOf(request);
+    return this.#locks.prolong(this.#slotOfId(id), options);
+  }
+
+  async deleteRequestLock(id: string, options: DeleteRequestLockOptions): Promise<void> {
+    this.assertLive();
+    this.#locks.unlock(this.#slotOfId(id), options);
+  }
+
+  async unlockRequests({ clientKey }: { readonly clientKey: string }): Promise<number> {
+    this.assertLive();
+    return this.#locks.unlockAll(clientKey);
+  }
+
+  async markRequestAsHandled(request: RequestData, options?: RequestChangeOptions): Promise<AddRequestResult> {
+    this.assertLive();
+    const slot = this.#changeableSlot(request.id, options);
     if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
     this.#writeRequest(request, null);
+    this.#locks.release(slot);
     this.#index.markHandled(slot);
     this.touch(true);
     this.#afterChange();
     return this.#result(request, false);
   }
 
-  async reclaimRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
+  async reclaimRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
-    const slot = this.#slotOf(request);
+    const slot = this.#changeableSlot(request.id, options);
     if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
     const { handledAt: _ignored, ...pending } = request;
-    const orderNo = this.#nextOrderNo(forefront);
+    const orderNo = this.#nextOrderNo(options.forefront);
     this.#writeRequest(pending, orderNo);
-    this.#index.makePending(slot, forefront, orderNo);
+    this.#locks.release(slot);
+    this.#index.makePending(slot, options.forefront, orderNo);
     this.touch(true);
     this.#afterChange();
     return this.#result(request, false);
   }
 
-  async updateRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
+  async updateRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
+    const { forefront } = options;
     const index = this.#index;
-    const slot = this.#slotOf(request);
+    const slot = this.#changeableSlot(request.id, options);
     const state = index.stateOf(slot);
     const result = this.#result(request, state === 'handled');
     if (request.handledAt !== undefined) {
       this.#writeRequest(request, null);
-      if (state !== 'handled') index.markHandled(slot);
+      if (state !== 'handled') {
+        this.#locks.release(slot);
+        index.markHandled(slot);
+      }
     } else if (state === 'handled' || (state === 'pending' && forefront)) {
       // A handled request made pending again, or a pending one moved to the front.
       const orderNo = this.#nextOrderNo(forefront);
@@ -499,12 +607,21 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     return result;
   }
 
-  async deleteRequest(id: string): Promise<void> {
+  async deleteRequest(id: string, options?: RequestChangeOptions): Promise<void> {
     this.assertLive();
     const slot = this.#index.find(id);
     if (slot === -1) return;
-    this.#journal.requestDeleted(id);
-    this.#journaled(() => removeFileSync(join(this.dir, `${id}.json`)));
+    this.#locks.assertMayChange(slot, options?.clientKey);
+    const path = join(this.dir, `${id}.json`);
+    try {
+      this.#journaled(() => {
+        this.#journal.requestDeleted(id);
+        removeFileSync(path);
+      });
+    } catch (error) {
+      throw ioError(error, `Deleting request "${id}" of ${this.label}`, path);
+    }
+    this.#locks.release(slot);
     this.#forget(slot, id);
     this.touch(true);
     this.#afterChange();
@@ -523,6 +640,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   async listHead({ limit }: { readonly limit: number }): Promise<RequestData[]> {
     this.assertLive();
     this.accessedAt = Date.now();
+    this.#locks.releaseExpired();
     return this.#readSlots(this.#index.peek(limit));
   }
 
@@ -531,17 +649,24 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     this.accessedAt = Date.now();
     const { slots, nextExclusiveStartId } = this.#index.page(limit, exclusiveStartId);
     const items = this.#readSlots(slots);
-    return nextExclusiveStartId === undefined ? { items } : { items, nextExclusiveStartId };
+    const lockExpiresAt = this.#locks.expiriesOf(slots);
+    return nextExclusiveStartId === undefined ? { items, lockExpiresAt } : { items, lockExpiresAt, nextExclusiveStartId };
   }
 
   async isEmpty(): Promise<boolean> {
     this.assertLive();
+    this.#locks.releaseExpired();
     return this.#index.pendingCount === 0;
   }
 
   async isFinished(): Promise<boolean> {
     this.assertLive();
-    return this.#index.pendingCount === 0 && this.#index.inProgressCount === 0;
+    return !this.#locks.hasLocks() && this.#index.pendingCount === 0;
+  }
+
+  async hasLockedRequests(): Promise<boolean> {
+    this.assertLive();
+    return this.#locks.hasLocks();
   }
 
   async drop(): Promise<void> {
@@ -549,6 +674,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     this.#cancelExitSnapshot();
     this.#journal.stop();
     this.removeFolder();
+    this.#locks.clear();
     this.#index.clear();
     this.#cache.clear();
   }

@@ -1,6 +1,15 @@
-import { rmSync, statSync } from 'node:fs';
+import { rmdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createStorageId, notFound, storageMetadataOf, type StorageKind, type StorageMetadata, type StorageTarget } from '@x/core';
+import {
+  createStorageId,
+  notFound,
+  storageMetadataOf,
+  storageNameTakenError,
+  type StorageKind,
+  type StorageMetadata,
+  type StorageTarget,
+} from '@x/core';
+import { ioError } from './io-errors.js';
 import { METADATA_FILE_NAME, MetadataFile, readJsonFile, type WarningLogger } from './metadata-file.js';
 import { ensureDirSync, listDirSync, resolveInside, type WriteOptions } from './safe-files.js';
 
@@ -121,9 +130,19 @@ export abstract class FsStorageBase {
     if (this.dropped) throw notFound(`${KIND_LABEL[this.kind]} "${this.name ?? this.id}"`);
   }
 
-  /** Writes the metadata file now if it changed. */
+  /** What the storage is called in messages: `dataset "name"`. */
+  protected get label(): string {
+    return `${KIND_LABEL[this.kind].toLowerCase()} "${this.name ?? this.id}"`;
+  }
+
+  /** Writes the metadata file now if it changed; an OS error is an `io` error (and the change is written later). */
   flushMetadata(): void {
-    if (!this.dropped) this.metadataFile.flush();
+    if (this.dropped) return;
+    try {
+      this.metadataFile.flush();
+    } catch (error) {
+      throw ioError(error, `Writing the metadata of ${this.label}`, join(this.dir, METADATA_FILE_NAME));
+    }
   }
 
   /** Writes now whatever is otherwise written later (the metadata file; a queue's snapshot). */
@@ -131,17 +150,36 @@ export abstract class FsStorageBase {
     this.flushMetadata();
   }
 
+  /** Writes what is still to be written and stops the timers and exit hooks (the client is closing). */
+  close(): void {
+    if (!this.dropped) this.flush();
+    this.metadataFile.discard();
+  }
+
   /** Writes the metadata file now. */
   writeMetadataNow(): void {
     this.metadataFile.changed();
-    this.metadataFile.flush();
+    this.flushMetadata();
   }
 
-  /** Deletes the folder; the object answers `not-found` from then on. */
-  protected removeFolder(): void {
+  /** Stops every write of a storage object that is not used after all (its folder could not be opened). */
+  abandon(): void {
     this.dropped = true;
     this.metadataFile.discard();
-    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /**
+   * Deletes the folder; the object answers `not-found` from then on. When the folder cannot be
+   * deleted (a read-only file system), that is an `io` error and the storage stays as it was.
+   */
+  protected removeFolder(): void {
+    try {
+      rmSync(this.dir, { recursive: true, force: true });
+    } catch (error) {
+      throw ioError(error, `Dropping ${this.label}`, this.dir);
+    }
+    this.dropped = true;
+    this.metadataFile.discard();
   }
 }
 
@@ -166,23 +204,51 @@ export class FsCollection<S extends FsStorageBase> {
     return undefined;
   }
 
-  #loadFolder(dir: string, identity: FolderIdentity): S {
+  /** Opens the storage in `dir` (made when `fresh`); when that fails, nothing of it stays open, nor a fresh folder. */
+  #loadFolder(dir: string, identity: FolderIdentity, fresh = false): S {
     ensureDirSync(dir);
-    const storage = this.load(dir, identity);
-    if (identity.needsWrite) storage.writeMetadataNow();
+    let storage: S | undefined;
+    try {
+      storage = this.load(dir, identity);
+      if (identity.needsWrite) storage.writeMetadataNow();
+    } catch (error) {
+      storage?.abandon();
+      if (fresh) {
+        try {
+          rmdirSync(dir);
+        } catch {
+          // Not empty, or not removable: the next open reads what is there.
+        }
+      }
+      throw error;
+    }
     this.#open.set(dir, storage);
     return storage;
   }
 
-  /** Opens the target: a default or named storage is made when missing; an unknown id is `not-found`. */
+  /**
+   * Opens the target: a default or named storage is made when missing; an unknown id is
+   * `not-found`. A name whose folder holds another storage (one without a name, whose folder is
+   * its id, or one named otherwise) is `invalid-name`. An OS error is an `io` error.
+   */
   open(target: StorageTarget): S {
     const folderName = target.kind === 'name' ? target.name : target.id;
     const dir = resolveInside(this.root, folderName, `${KIND_LABEL[this.kind]} ${target.kind === 'name' ? 'name' : 'id'}`);
+    try {
+      return this.#openTarget(target, folderName, dir);
+    } catch (error) {
+      throw ioError(error, `Opening ${KIND_LABEL[this.kind].toLowerCase()} "${folderName}"`, dir);
+    }
+  }
+
+  #openTarget(target: StorageTarget, folderName: string, dir: string): S {
     const live = this.#live(dir);
+    if (live && target.kind === 'name' && live.name !== target.name) throw storageNameTakenError(this.kind, target.name, live);
     if (live && (target.kind !== 'id' || live.id === target.id)) return live;
     let identity = live ? undefined : readFolderIdentity(dir, folderName, this.ctx.logger);
     // A default storage whose metadata was lost (or never written) keeps its default id.
     if (identity?.needsWrite && target.kind === 'default') identity = { ...identity, id: target.id, name: undefined };
+    if (identity && target.kind === 'name' && identity.name !== target.name) throw storageNameTakenError(this.kind, target.name, identity);
     if (identity && (target.kind !== 'id' || identity.id === target.id)) {
       return this.#loadFolder(dir, identity);
     }
@@ -201,7 +267,7 @@ export class FsCollection<S extends FsStorageBase> {
       stored: {},
       needsWrite: true,
     };
-    return this.#loadFolder(dir, fresh);
+    return this.#loadFolder(dir, fresh, true);
   }
 
   /** Finds a storage by the id in its metadata, whatever its folder is called. */
@@ -221,8 +287,16 @@ export class FsCollection<S extends FsStorageBase> {
     return [...this.#open.values()].filter((storage) => !storage.dropped);
   }
 
-  /** Every storage folder of the kind, opened. */
+  /** Every storage folder of the kind, opened. An OS error is an `io` error. */
   all(): S[] {
+    try {
+      return this.#all();
+    } catch (error) {
+      throw ioError(error, `Listing the ${KIND_LABEL[this.kind].toLowerCase()}s`, this.root);
+    }
+  }
+
+  #all(): S[] {
     const out: S[] = [];
     for (const folderName of listDirSync(this.root)) {
       if (folderName.startsWith('.')) continue;

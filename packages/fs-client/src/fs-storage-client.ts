@@ -69,9 +69,29 @@ export class FileSystemStorageClient extends CollectionStorageClient {
 
   /**
    * Writes now what is otherwise written shortly after or at exit: pending metadata changes, and
-   * the snapshots of large request queues.
+   * the snapshots of large request queues. Every storage is flushed even when one fails; then the
+   * first failure is thrown (an OS error as a `StorageError` with code `io`).
    */
   flush(): void {
-    for (const collection of this.#collections) for (const storage of collection.opened()) storage.flush();
+    let failure: { error: unknown } | undefined;
+    for (const collection of this.#collections) {
+      for (const storage of collection.opened()) {
+        try {
+          storage.flush();
+        } catch (error) {
+          failure ??= { error };
+        }
+      }
+    }
+    if (failure) throw failure.error;
+  }
+
+  /**
+   * Writes everything still to be written (as {@link FileSystemStorageClient.flush}) and stops the
+   * timers and exit hooks of the storages it opened. Idempotent; call it when done with the client,
+   * before another program (Crawlee, a second process) reads the folder.
+   */
+  override async close(): Promise<void> {
+    for (const collection of this.#collections) for (const storage of collection.opened()) storage.close();
   }
 }

@@ -75,16 +75,16 @@ export class MetadataFile {
     return this.#dirty;
   }
 
-  /** Writes the metadata now if it changed. */
+  /** Writes the metadata now if it changed. When that fails, the change stays to be written (on the next flush, change or exit). */
   flush(): void {
     if (!this.#dirty) return;
-    this.#dirty = false;
-    this.#cancelExitFlush?.();
-    this.#cancelExitFlush = undefined;
     const path = join(this.dir, METADATA_FILE_NAME);
     const temp = tempPathFor(path);
     this.beforeWrite?.(temp);
     writeFileAtomicSync(path, `${JSON.stringify(this.snapshot(), null, 2)}\n`, this.writeOptions, temp);
+    this.#dirty = false;
+    this.#cancelExitFlush?.();
+    this.#cancelExitFlush = undefined;
   }
 
   /** Stops writing (the storage was dropped). */

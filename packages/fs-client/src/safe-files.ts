@@ -1,5 +1,5 @@
-import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, unlinkSync, writeSync } from 'node:fs';
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { closeSync, fsyncSync, linkSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { mkdir, unlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { StorageError } from '@x/core';
 
@@ -126,19 +126,64 @@ export function writeNewFileAtomicSync(path: string, data: string | Uint8Array, 
   unlinkSync(temp);
 }
 
-/** The asynchronous form of {@link writeFileAtomicSync}, for large bodies. */
-export async function writeFileAtomic(path: string, data: string | Uint8Array, options: WriteOptions): Promise<void> {
+/**
+ * A file written in full under a temporary name beside `path`, not yet in place: {@link commit}
+ * renames it to `path`, {@link discard} removes it. Lets a caller write the bulk of a change
+ * before it touches anything a reader sees.
+ */
+export class PreparedFile {
+  #done = false;
+
+  constructor(
+    readonly path: string,
+    readonly temp: string,
+  ) {}
+
+  /** Renames the temporary file to `path`, replacing what is there. When that fails, the temporary file is removed. */
+  commit(): void {
+    if (this.#done) throw new Error(`${this.path} was committed or discarded already`);
+    try {
+      renameSync(this.temp, this.path);
+    } catch (error) {
+      this.discard();
+      throw error;
+    }
+    this.#done = true;
+    tempsInFlight.delete(this.temp);
+  }
+
+  /** Removes the temporary file, unless it was committed (then nothing happens). Never throws. */
+  discard(): void {
+    if (this.#done) return;
+    this.#done = true;
+    tempsInFlight.delete(this.temp);
+    try {
+      rmSync(this.temp, { force: true });
+    } catch {
+      // A leftover temporary file is removed when the folder is opened next.
+    }
+  }
+}
+
+/** Writes `data` to a temporary file beside `path`, to be put in place with {@link PreparedFile.commit}. */
+export function prepareFileSync(path: string, data: FileData, options: WriteOptions): PreparedFile {
+  const temp = writeTempFileSync(tempPathFor(path), data, options);
+  return new PreparedFile(path, temp);
+}
+
+/** The asynchronous form of {@link prepareFileSync}, for large bodies. */
+export async function prepareFile(path: string, data: string | Uint8Array, options: WriteOptions): Promise<PreparedFile> {
   const temp = tempPathFor(path);
+  // Until it is committed or discarded, another open of the folder in this process leaves it alone.
   tempsInFlight.add(temp);
   try {
     await writeFile(temp, data, { flush: options.fsync });
-    await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => undefined);
-    throw error;
-  } finally {
     tempsInFlight.delete(temp);
+    throw error;
   }
+  return new PreparedFile(path, temp);
 }
 
 /** Removes a file; nothing happens when it does not exist. */
@@ -150,9 +195,24 @@ export function removeFileSync(path: string): void {
   }
 }
 
-/** Creates a folder and its parents. */
+/**
+ * Creates a folder and its parents. (Not with `mkdirSync(path, { recursive: true })`: on a
+ * read-only file system that reports ENOENT instead of EROFS.)
+ */
 export function ensureDirSync(path: string): void {
-  mkdirSync(path, { recursive: true });
+  try {
+    mkdirSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST' && statSync(path).isDirectory()) return;
+    if (code !== 'ENOENT' || dirname(path) === path) throw error;
+    ensureDirSync(dirname(path));
+    try {
+      mkdirSync(path);
+    } catch (again) {
+      if ((again as NodeJS.ErrnoException).code !== 'EEXIST' || !statSync(path).isDirectory()) throw again;
+    }
+  }
 }
 
 /** Creates a folder and its parents. */

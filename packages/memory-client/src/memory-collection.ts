@@ -1,4 +1,4 @@
-import { createStorageId, notFound, storageMetadataOf, type StorageKind, type StorageMetadata, type StorageTarget } from '@x/core';
+import { createStorageId, notFound, storageMetadataOf, storageNameTakenError, type StorageKind, type StorageMetadata, type StorageTarget } from '@x/core';
 
 /**
  * What every in-memory storage has: its identity, timestamps (ms since the epoch), and the
@@ -48,17 +48,28 @@ export class MemoryCollection<S extends MemoryStorageBase> {
     private readonly create: (id: string, name: string | undefined) => S,
   ) {}
 
-  /** Opens the target: default and name are created when missing, an unknown id is `not-found`. */
+  /**
+   * Opens the target: default and name are created when missing, an unknown id is `not-found`.
+   * Names and the ids of storages without a name are one namespace, as they are on disk (where a
+   * storage's folder is its name, or its id when it has none): a name that is the id of a storage
+   * without a name is `invalid-name`, and a default storage whose id is the name of a storage is
+   * that storage (as Crawlee, which opens its default storage by that name, has it).
+   */
   open(target: StorageTarget): S {
     if (target.kind === 'name') {
       const id = this.#idByName.get(target.name);
       const existing = id === undefined ? undefined : this.#byId.get(id);
       if (existing) return existing;
+      const holder = this.#byId.get(target.name);
+      if (holder && holder.name === undefined) throw storageNameTakenError(this.kind, target.name, holder);
       return this.add(createStorageId(), target.name);
     }
     const existing = this.#byId.get(target.id);
     if (existing) return existing;
     if (target.kind === 'id') throw notFound(`${KIND_LABEL[this.kind]} with id "${target.id}"`);
+    const namedId = this.#idByName.get(target.id);
+    const named = namedId === undefined ? undefined : this.#byId.get(namedId);
+    if (named) return named;
     return this.add(target.id, undefined);
   }
 

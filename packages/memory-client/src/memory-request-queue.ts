@@ -1,10 +1,17 @@
 import {
   RequestQueueIndex,
+  RequestQueueLocks,
   notFound,
+  serializeRequestData,
   type AddRequestResult,
   type AddRequestsResult,
+  type DeleteRequestLockOptions,
+  type ListAndLockHeadOptions,
   type ListRequestsOptions,
+  type LockedHead,
   type PlacementOptions,
+  type ProlongRequestLockOptions,
+  type RequestChangeOptions,
   type RequestData,
   type RequestQueueClient,
   type RequestQueueMetadata,
@@ -12,9 +19,10 @@ import {
 } from '@x/core';
 import { MemoryStorageBase } from './memory-collection.js';
 
-/** A request queue in memory: core's {@link RequestQueueIndex}, and each request's JSON by slot. */
+/** A request queue in memory: core's {@link RequestQueueIndex} and {@link RequestQueueLocks}, and each request's JSON by slot. */
 export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueueClient {
   readonly #index = new RequestQueueIndex();
+  readonly #locks = new RequestQueueLocks(this.#index, (slot, forefront) => this.#index.makePending(slot, forefront, 0));
   /** The request in each slot as JSON: every read parses a fresh copy, so callers never share state. */
   #json: (string | undefined)[] = [];
 
@@ -46,14 +54,16 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
   async addRequests(requests: readonly RequestData[], { forefront }: PlacementOptions): Promise<AddRequestsResult> {
     this.assertLive();
     const processedRequests: AddRequestResult[] = [];
-    for (const request of requests) {
+    // Every request's JSON first: one that cannot be stored means none is added.
+    const jsons = requests.map(serializeRequestData);
+    for (const [at, request] of requests.entries()) {
       const existing = this.#index.find(request.id);
       if (existing !== -1) {
         processedRequests.push(this.#result(request, this.#index.stateOf(existing) === 'handled'));
         continue;
       }
       const slot = this.#index.add(request.id, { handled: request.handledAt !== undefined, forefront, orderNo: 0 });
-      this.#json[slot] = JSON.stringify(request);
+      this.#json[slot] = jsons[at];
       processedRequests.push({ requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false });
     }
     this.#touch(true);
@@ -67,58 +77,91 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
     return slot === -1 ? undefined : this.#read(slot);
   }
 
-  async fetchNextRequest(): Promise<RequestData | null> {
+  async listAndLockHead(options: ListAndLockHeadOptions): Promise<LockedHead> {
     this.assertLive();
     this.#touch(false);
-    const slot = this.#index.takeNext();
-    return slot === -1 ? null : this.#read(slot);
+    return this.#locks.lockHead(options, () => {
+      const slot = this.#index.takeNext();
+      return slot === -1 ? undefined : { slot, request: this.#read(slot) };
+    });
   }
 
-  #slotOf(request: RequestData): number {
-    const slot = this.#index.find(request.id);
-    if (slot === -1) throw notFound(`Request "${request.id}" in request queue "${this.name ?? this.id}"`);
+  async prolongRequestLock(id: string, options: ProlongRequestLockOptions): Promise<{ readonly lockExpiresAt: Date }> {
+    this.assertLive();
+    return this.#locks.prolong(this.#slotOfId(id), options);
+  }
+
+  async deleteRequestLock(id: string, options: DeleteRequestLockOptions): Promise<void> {
+    this.assertLive();
+    this.#locks.unlock(this.#slotOfId(id), options);
+  }
+
+  async unlockRequests({ clientKey }: { readonly clientKey: string }): Promise<number> {
+    this.assertLive();
+    return this.#locks.unlockAll(clientKey);
+  }
+
+  #slotOfId(id: string): number {
+    const slot = this.#index.find(id);
+    if (slot === -1) throw notFound(`Request "${id}" in request queue "${this.name ?? this.id}"`);
     return slot;
   }
 
-  async markRequestAsHandled(request: RequestData): Promise<AddRequestResult> {
+  /** The slot of `request`, which `clientKey` may change (no other client holds its lock). */
+  #changeableSlot(id: string, options: RequestChangeOptions | undefined): number {
+    const slot = this.#slotOfId(id);
+    this.#locks.assertMayChange(slot, options?.clientKey);
+    return slot;
+  }
+
+  async markRequestAsHandled(request: RequestData, options?: RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
-    const slot = this.#slotOf(request);
+    const slot = this.#changeableSlot(request.id, options);
     if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
+    const json = serializeRequestData(request);
+    this.#locks.release(slot);
     this.#index.markHandled(slot);
-    this.#json[slot] = JSON.stringify(request);
+    this.#json[slot] = json;
     this.#touch(true);
     return this.#result(request, false);
   }
 
-  async reclaimRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
+  async reclaimRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
-    const slot = this.#slotOf(request);
+    const slot = this.#changeableSlot(request.id, options);
     if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
     const { handledAt: _ignored, ...pending } = request;
-    this.#json[slot] = JSON.stringify(pending);
-    this.#index.makePending(slot, forefront, 0);
+    const json = serializeRequestData(pending);
+    this.#locks.release(slot);
+    this.#json[slot] = json;
+    this.#index.makePending(slot, options.forefront, 0);
     this.#touch(true);
     return this.#result(request, false);
   }
 
-  async updateRequest(request: RequestData, { forefront }: PlacementOptions): Promise<AddRequestResult> {
+  async updateRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
-    const slot = this.#slotOf(request);
+    const slot = this.#changeableSlot(request.id, options);
+    const json = serializeRequestData(request);
     const state = this.#index.stateOf(slot);
     const result = this.#result(request, state === 'handled');
     const wantsHandled = request.handledAt !== undefined;
-    if (wantsHandled && state !== 'handled') this.#index.markHandled(slot);
-    else if (!wantsHandled && state === 'handled') this.#index.makePending(slot, forefront, 0);
-    else if (state === 'pending' && forefront) this.#index.makePending(slot, true, 0);
-    this.#json[slot] = JSON.stringify(request);
+    if (wantsHandled && state !== 'handled') {
+      this.#locks.release(slot);
+      this.#index.markHandled(slot);
+    } else if (!wantsHandled && state === 'handled') this.#index.makePending(slot, options.forefront, 0);
+    else if (state === 'pending' && options.forefront) this.#index.makePending(slot, true, 0);
+    this.#json[slot] = json;
     this.#touch(true);
     return result;
   }
 
-  async deleteRequest(id: string): Promise<void> {
+  async deleteRequest(id: string, options?: RequestChangeOptions): Promise<void> {
     this.assertLive();
     const slot = this.#index.find(id);
     if (slot === -1) return;
+    this.#locks.assertMayChange(slot, options?.clientKey);
+    this.#locks.release(slot);
     this.#index.remove(slot);
     this.#json[slot] = undefined;
     this.#touch(true);
@@ -127,6 +170,7 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
   async listHead({ limit }: { readonly limit: number }): Promise<RequestData[]> {
     this.assertLive();
     this.#touch(false);
+    this.#locks.releaseExpired();
     return this.#index.peek(limit).map((slot) => this.#read(slot));
   }
 
@@ -135,22 +179,30 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
     this.#touch(false);
     const { slots, nextExclusiveStartId } = this.#index.page(limit, exclusiveStartId);
     const items = slots.map((slot) => this.#read(slot));
-    return nextExclusiveStartId === undefined ? { items } : { items, nextExclusiveStartId };
+    const lockExpiresAt = this.#locks.expiriesOf(slots);
+    return nextExclusiveStartId === undefined ? { items, lockExpiresAt } : { items, lockExpiresAt, nextExclusiveStartId };
   }
 
   async isEmpty(): Promise<boolean> {
     this.assertLive();
+    this.#locks.releaseExpired();
     return this.#index.pendingCount === 0;
   }
 
   async isFinished(): Promise<boolean> {
     this.assertLive();
-    return this.#index.pendingCount === 0 && this.#index.inProgressCount === 0;
+    return !this.#locks.hasLocks() && this.#index.pendingCount === 0;
+  }
+
+  async hasLockedRequests(): Promise<boolean> {
+    this.assertLive();
+    return this.#locks.hasLocks();
   }
 
   async drop(): Promise<void> {
     this.assertLive();
     this.remove();
+    this.#locks.clear();
     this.#index.clear();
     this.#json = [];
   }

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Transform } from 'node:stream';
-import { StorageError } from '@x/core';
+import { MAX_JSON_DEPTH, StorageError, jsonTextExceedsDepth } from '@x/core';
 
 /** An error answered as `{"error":{"type","message"}}` with an HTTP status. */
 export class ApiError extends Error {
@@ -33,6 +33,8 @@ export function toApiError(error: unknown): ApiError {
         return recordNotFound(error.message);
       case 'conflict':
         return new ApiError(409, 'conflict', error.message);
+      case 'locked':
+        return new ApiError(409, 'request-locked', error.message);
       case 'invalid-key':
       case 'invalid-name':
       case 'invalid-item':
@@ -131,11 +133,21 @@ export async function readBody(req: IncomingMessage, limit: number): Promise<Buf
   return Buffer.concat(chunks, size);
 }
 
-/** Parses a JSON body, or throws 400 `invalid-input`. */
+/**
+ * The deepest a JSON body may nest: a stored value's limit, plus one level for the array a batch of
+ * items or requests comes in. Each stored value is checked against its own limit afterwards.
+ */
+const MAX_BODY_DEPTH = MAX_JSON_DEPTH + 1;
+
+/** Parses a JSON body, or throws 400 `invalid-input`; a body nested too deep is refused before it is parsed. */
 export function parseJsonBody(body: Buffer): unknown {
   if (body.length === 0) throw invalidInput('The request body is empty; JSON was expected');
+  const text = body.toString('utf8');
+  if (jsonTextExceedsDepth(text, MAX_BODY_DEPTH)) {
+    throw invalidInput(`The request body nests arrays and objects deeper than ${MAX_BODY_DEPTH} levels`);
+  }
   try {
-    return JSON.parse(body.toString('utf8')) as unknown;
+    return JSON.parse(text) as unknown;
   } catch (error) {
     throw invalidInput(`The request body is not valid JSON: ${(error as Error).message}`);
   }

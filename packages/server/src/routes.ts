@@ -1,9 +1,15 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
+  ANONYMOUS_CLIENT_KEY,
+  MAX_JSON_DEPTH,
+  MAX_LOCK_LIMIT,
+  StorageError,
+  assertContentType,
   assertRecordKey,
   createStorageId,
   isJsonContentType,
   isTextContentType,
+  jsonTextExceedsDepth,
   projectItems,
   serializeDatasetItems,
   type StorageKind,
@@ -12,13 +18,13 @@ import { z } from 'zod';
 import { datasetJson, keyValueStoreJson, requestQueueJson, toRequestData } from './api-models.js';
 import { ApiError, invalidInput, parseJsonBody, readBody, recordNotFound, sendData, sendEmpty, sendJson } from './http-utils.js';
 import { parseQuery, queryBoolean, queryCount, queryList, querySeconds } from './query.js';
-import { ANONYMOUS_CLIENT, type RequestLocks } from './request-locks.js';
+import type { QueueClients } from './queue-clients.js';
 import type { Storages } from './storages.js';
 
 /** What the route handlers share. */
 export interface RouteContext {
   readonly storages: Storages;
-  readonly locks: RequestLocks;
+  readonly queueClients: QueueClients;
   readonly maxBodyBytes: number;
   readonly urlSigningSecretKey: string | undefined;
 }
@@ -63,7 +69,7 @@ async function metadataJson(ctx: RouteContext, kind: StorageKind, id: string, me
     case 'keyValueStore':
       return keyValueStoreJson(metadata as Parameters<typeof keyValueStoreJson>[0], ctx.urlSigningSecretKey);
     default:
-      return requestQueueJson(metadata as Parameters<typeof requestQueueJson>[0], ctx.locks.hadMultipleClients(id));
+      return requestQueueJson(metadata as Parameters<typeof requestQueueJson>[0], ctx.queueClients.hadMultipleClients(id));
   }
 }
 
@@ -111,7 +117,7 @@ async function storageRoute(ctx: RouteContext, call: Call, kind: StorageKind, re
   if (call.method === 'DELETE') {
     await handle.drop();
     ctx.storages.forget(kind, id);
-    if (kind === 'requestQueue') ctx.locks.forget(id);
+    if (kind === 'requestQueue') ctx.queueClients.forget(id);
     sendEmpty(call.res);
     return;
   }
@@ -212,8 +218,10 @@ async function keyValueStoreRoute(ctx: RouteContext, call: Call, ref: string, re
     }
     case 'PUT':
     case 'POST': {
+      const given = call.req.headers['content-type'];
+      // The same check as setValue's: a type that is no media type is refused before the body is read.
+      const contentType = given === undefined || given.trim() === '' ? 'application/octet-stream' : assertContentType(given, key);
       const raw = await readBody(call.req, ctx.maxBodyBytes);
-      const contentType = call.req.headers['content-type']?.trim() || 'application/octet-stream';
       let body: string | Buffer = raw;
       if (isJsonContentType(contentType) || isTextContentType(contentType)) body = raw.toString('utf8');
       if (isJsonContentType(contentType)) {
@@ -221,6 +229,9 @@ async function keyValueStoreRoute(ctx: RouteContext, call: Call, ref: string, re
           JSON.parse(body as string);
         } catch (error) {
           throw invalidInput(`The body of record "${key}" is not valid JSON, but its content type is JSON: ${(error as Error).message}`);
+        }
+        if (jsonTextExceedsDepth(body as string)) {
+          throw invalidInput(`The body of record "${key}" is JSON that nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
         }
       }
       await handle.setRecord({ key, body, contentType });
@@ -246,44 +257,47 @@ const listRequestsQuery = z
   .object({ limit: queryCount, exclusiveStartId: z.string().optional(), cursor: z.string().optional(), filter: queryList, clientKey: z.string().optional() })
   .loose();
 
-function lockMs(lockSecs: number | undefined): number {
-  const secs = lockSecs ?? DEFAULT_LOCK_SECS;
-  if (!(secs > 0) || secs > 24 * 3600) throw invalidInput('lockSecs must be a number of seconds above 0 and at most 86400');
-  return secs * 1000;
-}
+/** The most requests `/head` lists, as the Apify API caps it. */
+const MAX_HEAD_LIMIT = 1000;
 
 async function requestQueueRoute(ctx: RouteContext, call: Call, ref: string, rest: readonly string[]): Promise<void> {
   const { id: queueId, handle } = await ctx.storages.resolve('requestQueue', ref);
-  const clientKey = call.query.get('clientKey') ?? undefined;
-  ctx.locks.noteClient(queueId, clientKey);
+  const givenClientKey = call.query.get('clientKey') ?? undefined;
+  ctx.queueClients.note(queueId, givenClientKey);
+  // Callers without a key share the anonymous one: they may change what they locked, not what others hold.
+  const clientKey = givenClientKey ?? ANONYMOUS_CLIENT_KEY;
   const [sub, requestId, action, ...more] = rest;
   const { res } = call;
   const queueModifiedAt = async (): Promise<string> => (await handle.getMetadata()).modifiedAt.toISOString();
 
   if (sub === 'head' && requestId === undefined && call.method === 'GET') {
     const q = parseQuery(headQuery, call.query);
-    const limit = q.limit ?? 100;
-    const items = await ctx.locks.run(queueId, handle, () => handle.listHead({ limit }));
-    sendData(res, 200, { limit, queueModifiedAt: await queueModifiedAt(), hadMultipleClients: ctx.locks.hadMultipleClients(queueId), items });
+    const limit = Math.min(q.limit ?? 100, MAX_HEAD_LIMIT);
+    const items = await handle.listHead({ limit });
+    sendData(res, 200, {
+      limit,
+      queueModifiedAt: await queueModifiedAt(),
+      hadMultipleClients: ctx.queueClients.hadMultipleClients(queueId),
+      queueHasLockedRequests: await handle.hasLockedRequests(),
+      items,
+    });
     return;
   }
   if (sub === 'head' && requestId === 'lock' && action === undefined) {
     if (call.method !== 'POST') methodNotAllowed(call);
     const q = parseQuery(lockQuery, call.query);
-    const limit = Math.min(q.limit ?? 25, 1000);
-    const ms = lockMs(q.lockSecs);
-    const { locked, hasLocks } = await ctx.locks.run(queueId, handle, async (locks) => {
-      const taken = await locks.lockHead(clientKey ?? ANONYMOUS_CLIENT, limit, ms);
-      return { locked: taken, hasLocks: locks.hasLocks() };
-    });
+    const limit = Math.min(q.limit ?? 25, MAX_LOCK_LIMIT);
+    const lockSecs = q.lockSecs ?? DEFAULT_LOCK_SECS;
+    const locked = limit === 0 ? undefined : await handle.listAndLockHead({ limit, lockSecs, clientKey });
+    const lockExpiresAt = locked?.lockExpiresAt.toISOString();
     sendData(res, 201, {
       limit,
-      lockSecs: ms / 1000,
+      lockSecs,
       queueModifiedAt: await queueModifiedAt(),
-      hadMultipleClients: ctx.locks.hadMultipleClients(queueId),
-      queueHasLockedRequests: hasLocks,
-      clientKey: clientKey ?? null,
-      items: locked.map(({ request, lockExpiresAt }) => ({ ...request, lockExpiresAt: lockExpiresAt.toISOString() })),
+      hadMultipleClients: ctx.queueClients.hadMultipleClients(queueId),
+      queueHasLockedRequests: locked?.queueHasLockedRequests ?? (await handle.hasLockedRequests()),
+      clientKey: givenClientKey ?? null,
+      items: (locked?.items ?? []).map((request) => ({ ...request, lockExpiresAt })),
     });
     return;
   }
@@ -311,13 +325,13 @@ async function requestQueueRoute(ctx: RouteContext, call: Call, ref: string, res
       while (collected.length < limit && more) {
         const page = await handle.listRequests({ limit: limit - collected.length, ...(after === undefined ? {} : { exclusiveStartId: after }) });
         for (const request of page.items) {
-          const lock = ctx.locks.lockOf(queueId, request.id);
+          const lockExpiresAt = page.lockExpiresAt.get(request.id);
           if (filter) {
-            const locked = lock !== undefined;
+            const locked = lockExpiresAt !== undefined;
             const keep = (filter.includes('locked') && locked) || (filter.includes('pending') && request.handledAt === undefined && !locked);
             if (!keep) continue;
           }
-          collected.push(lock ? { ...request, lockExpiresAt: new Date(lock.expiresAt).toISOString() } : { ...request });
+          collected.push(lockExpiresAt ? { ...request, lockExpiresAt: lockExpiresAt.toISOString() } : { ...request });
         }
         after = page.nextExclusiveStartId;
         more = after !== undefined;
@@ -349,21 +363,25 @@ async function requestQueueRoute(ctx: RouteContext, call: Call, ref: string, res
     if (call.method === 'DELETE') {
       const processedRequests: { id: string; uniqueKey: string }[] = [];
       const unprocessedRequests: unknown[] = [];
-      await ctx.locks.run(queueId, handle, async (locks) => {
-        for (const value of body) {
-          const ref = value as { id?: unknown; uniqueKey?: unknown };
-          let id = typeof ref?.id === 'string' ? ref.id : undefined;
-          if (id === undefined && typeof ref?.uniqueKey === 'string') id = toRequestData({ url: 'https://x.invalid', uniqueKey: ref.uniqueKey }).id;
-          if (id === undefined) {
-            unprocessedRequests.push(value);
-            continue;
-          }
-          const stored = await handle.getRequest(id);
-          await handle.deleteRequest(id);
-          locks.drop(id);
-          processedRequests.push({ id, uniqueKey: stored?.uniqueKey ?? String(ref.uniqueKey ?? '') });
+      for (const value of body) {
+        const ref = value as { id?: unknown; uniqueKey?: unknown };
+        let id = typeof ref?.id === 'string' ? ref.id : undefined;
+        if (id === undefined && typeof ref?.uniqueKey === 'string') id = toRequestData({ url: 'https://x.invalid', uniqueKey: ref.uniqueKey }).id;
+        if (id === undefined) {
+          unprocessedRequests.push(value);
+          continue;
         }
-      });
+        const stored = await handle.getRequest(id);
+        try {
+          await handle.deleteRequest(id, { clientKey });
+        } catch (error) {
+          // A request another client holds stays; the caller learns which.
+          if (!StorageError.is(error, 'locked')) throw error;
+          unprocessedRequests.push(value);
+          continue;
+        }
+        processedRequests.push({ id, uniqueKey: stored?.uniqueKey ?? String(ref.uniqueKey ?? '') });
+      }
       sendData(res, 200, { processedRequests, unprocessedRequests });
       return;
     }
@@ -372,7 +390,7 @@ async function requestQueueRoute(ctx: RouteContext, call: Call, ref: string, res
 
   if (requestId === 'unlock' && action === undefined) {
     if (call.method !== 'POST') methodNotAllowed(call);
-    const unlockedCount = await ctx.locks.run(queueId, handle, (locks) => locks.unlockAll(clientKey ?? ANONYMOUS_CLIENT));
+    const unlockedCount = await handle.unlockRequests({ clientKey });
     sendData(res, 200, { unlockedCount });
     return;
   }
@@ -382,13 +400,12 @@ async function requestQueueRoute(ctx: RouteContext, call: Call, ref: string, res
   if (action === 'lock') {
     const q = parseQuery(lockQuery, call.query);
     if (call.method === 'PUT') {
-      const ms = lockMs(q.lockSecs);
-      const lockExpiresAt = await ctx.locks.run(queueId, handle, (locks) => locks.prolong(requestId, clientKey ?? ANONYMOUS_CLIENT, ms, q.forefront));
+      const { lockExpiresAt } = await handle.prolongRequestLock(requestId, { clientKey, lockSecs: q.lockSecs ?? DEFAULT_LOCK_SECS, forefront: q.forefront });
       sendData(res, 200, { lockExpiresAt: lockExpiresAt.toISOString() });
       return;
     }
     if (call.method === 'DELETE') {
-      await ctx.locks.run(queueId, handle, (locks) => locks.unlock(requestId, clientKey ?? ANONYMOUS_CLIENT, q.forefront));
+      await handle.deleteRequestLock(requestId, { clientKey, forefront: q.forefront });
       sendEmpty(res);
       return;
     }
@@ -407,21 +424,11 @@ async function requestQueueRoute(ctx: RouteContext, call: Call, ref: string, res
       const { forefront } = parseQuery(placementQuery, call.query);
       const body = parseJsonBody(await readBody(call.req, ctx.maxBodyBytes));
       const request = toRequestData(body && typeof body === 'object' ? { ...(body as object), id: requestId } : body);
-      const result = await ctx.locks.run(queueId, handle, async (locks) => {
-        locks.assertNotLockedByOther(requestId, clientKey);
-        const updated = await handle.updateRequest(request, { forefront });
-        if (request.handledAt !== undefined) locks.drop(requestId);
-        return updated;
-      });
-      sendData(res, 200, result);
+      sendData(res, 200, await handle.updateRequest(request, { forefront, clientKey }));
       return;
     }
     case 'DELETE':
-      await ctx.locks.run(queueId, handle, async (locks) => {
-        locks.assertNotLockedByOther(requestId, clientKey);
-        await handle.deleteRequest(requestId);
-        locks.drop(requestId);
-      });
+      await handle.deleteRequest(requestId, { clientKey });
       sendEmpty(res);
       return;
     default:

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { createRecordSignature, type StorageClient } from '@x/core';
 import { ApiError, invalidInput, sendError, toApiError } from './http-utils.js';
-import { RequestLocks } from './request-locks.js';
+import { QueueClients } from './queue-clients.js';
 import { route, type Call, type RouteContext } from './routes.js';
 import { Storages } from './storages.js';
 
@@ -78,7 +78,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const host = options.host ?? '127.0.0.1';
   const ctx: RouteContext = {
     storages: new Storages(storageClient, options.defaultStorageIds ?? ['default']),
-    locks: new RequestLocks(),
+    queueClients: new QueueClients(),
     maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     urlSigningSecretKey,
   };

@@ -1,5 +1,10 @@
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request as httpRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
+import { MAX_JSON_DEPTH, type StorageClient } from '@x/core';
+import { FileSystemStorageClient } from '@x/fs-client';
 import { MemoryStorageClient } from '@x/memory-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/index.js';
@@ -164,6 +169,127 @@ describe('@x/server errors', () => {
       expect((await fetch(`${signing.url}/v2/key-value-stores/default/records/other?signature=${recordSignature('signing-secret', 'pic')}`)).status).toBe(401);
     } finally {
       await signing.close();
+    }
+  });
+});
+
+/** JSON text of an object nested `levels` deep (`{}` is 1). */
+function deepJson(levels: number): string {
+  return `${'{"a":'.repeat(levels - 1)}{}${'}'.repeat(levels - 1)}`;
+}
+
+/** A request body whose whole JSON nests `levels` deep (the request object is level 1). */
+function deepRequest(path: string, levels: number): string {
+  return `{"url":"https://example.com/${path}","userData":${deepJson(levels - 1)}}`;
+}
+
+const backends: [string, () => Promise<{ client: StorageClient; cleanup: () => Promise<void> }>][] = [
+  ['memory', async () => ({ client: new MemoryStorageClient(), cleanup: async () => undefined })],
+  [
+    'fs',
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'x-server-deep-'));
+      const client = new FileSystemStorageClient({ storageDir: dir });
+      return { client, cleanup: () => rm(dir, { recursive: true, force: true }) };
+    },
+  ],
+];
+
+describe.each(backends)('@x/server over %s: bodies nested too deep and bad content types are 400, and nothing is stored', (_name, makeBackend) => {
+  let deepServer: RunningServer;
+  let cleanup: () => Promise<void>;
+  const json = { 'content-type': 'application/json' };
+
+  beforeAll(async () => {
+    const backend = await makeBackend();
+    cleanup = backend.cleanup;
+    // The default body limit (10 MiB): a 100,000-deep body fits in it.
+    deepServer = await startServer({ storageClient: backend.client, token: TOKEN });
+  });
+
+  afterAll(async () => {
+    await deepServer.close();
+    await cleanup();
+  });
+
+  async function send(method: string, path: string, body?: string, headers: Record<string, string> = json): Promise<{ status: number; json: any }> {
+    const response = await fetch(`${deepServer.url}${path}`, { method, headers: { ...auth, ...headers }, ...(body === undefined ? {} : { body }) });
+    const text = await response.text();
+    return { status: response.status, json: text === '' ? undefined : (JSON.parse(text) as unknown) };
+  }
+
+  async function expectInvalidInput(method: string, path: string, body: string, headers?: Record<string, string>): Promise<void> {
+    const answer = await send(method, path, body, headers);
+    expect({ path, status: answer.status, type: answer.json?.error?.type }).toEqual({ path, status: 400, type: 'invalid-input' });
+  }
+
+  it('request bodies: POST one, POST a batch and PUT one; the queue works on for every consumer', async () => {
+    const created = await send('POST', '/v2/request-queues?name=deep-queue');
+    expect(created.status).toBe(201);
+    const queue = `/v2/request-queues/${created.json.data.id as string}`;
+    expect((await send('POST', `${queue}/requests`, '{"url":"https://example.com/first"}')).status).toBe(201);
+    for (const levels of [100_000, MAX_JSON_DEPTH + 1]) {
+      await expectInvalidInput('POST', `${queue}/requests`, deepRequest('deep', levels));
+      await expectInvalidInput('POST', `${queue}/requests/batch`, `[{"url":"https://example.com/ok"},${deepRequest('deep', levels)}]`);
+      await expectInvalidInput('POST', `${queue}/requests/batch`, `[${deepRequest('deep', levels)}]`);
+    }
+    // The deepest request that may be stored.
+    expect((await send('POST', `${queue}/requests`, deepRequest('deepest', MAX_JSON_DEPTH))).status).toBe(201);
+    const metadata = (await send('GET', queue)).json.data;
+    expect(metadata).toMatchObject({ totalRequestCount: 2, pendingRequestCount: 2 });
+    // Two consumers share the queue: each locks one request, updates it (a deep update is refused) and handles it.
+    const taken: { id: string; url: string }[] = [];
+    for (const clientKey of ['consumer-a', 'consumer-b']) {
+      const head = await send('POST', `${queue}/head/lock?lockSecs=60&limit=1&clientKey=${clientKey}`);
+      expect(head.status).toBe(201);
+      expect(head.json.data.items).toHaveLength(1);
+      const request = head.json.data.items[0];
+      taken.push(request);
+      await expectInvalidInput('PUT', `${queue}/requests/${request.id}?clientKey=${clientKey}`, deepRequest(request.url.slice('https://example.com/'.length), 100_000));
+      const handled = { ...request, handledAt: new Date().toISOString() };
+      delete handled.lockExpiresAt;
+      expect((await send('PUT', `${queue}/requests/${request.id}?clientKey=${clientKey}`, JSON.stringify(handled))).status).toBe(200);
+    }
+    expect(taken.map((r) => r.url)).toEqual(['https://example.com/first', 'https://example.com/deepest']);
+    expect((await send('GET', `${queue}/requests/${taken[1]!.id}`)).json.data.userData).toEqual(JSON.parse(deepJson(MAX_JSON_DEPTH - 1)));
+    expect((await send('GET', queue)).json.data).toMatchObject({ totalRequestCount: 2, handledRequestCount: 2, pendingRequestCount: 0 });
+    expect((await send('POST', `${queue}/head/lock?lockSecs=60&limit=10&clientKey=consumer-a`)).json.data.items).toEqual([]);
+  });
+
+  it('dataset items: one deep item, or one among good ones, is refused and none is written', async () => {
+    const items = '/v2/datasets/default/items';
+    for (const levels of [100_000, MAX_JSON_DEPTH + 1]) {
+      await expectInvalidInput('POST', items, deepJson(levels));
+      await expectInvalidInput('POST', items, `[{"ok":1},${deepJson(levels)}]`);
+    }
+    expect((await send('GET', '/v2/datasets/default')).json.data.itemCount).toBe(0);
+    expect((await send('POST', items, `[{"ok":1},${deepJson(MAX_JSON_DEPTH)}]`)).status).toBe(201);
+    expect((await send('GET', '/v2/datasets/default')).json.data.itemCount).toBe(2);
+  });
+
+  it('JSON records: a body nested too deep is refused and the record is not written', async () => {
+    const record = '/v2/key-value-stores/default/records';
+    for (const levels of [100_000, MAX_JSON_DEPTH + 1]) {
+      await expectInvalidInput('PUT', `${record}/deep`, deepJson(levels));
+      await expectInvalidInput('PUT', `${record}/deep`, `[${deepJson(levels - 1)}]`, { 'content-type': 'application/vnd.api+json; charset=utf-8' });
+    }
+    expect((await send('GET', `${record}/deep`)).status).toBe(404);
+    expect((await send('PUT', `${record}/deepest`, deepJson(MAX_JSON_DEPTH))).status).toBe(201);
+    // Text that only looks deep (brackets inside a string) is fine.
+    expect((await send('PUT', `${record}/brackets`, JSON.stringify({ s: '['.repeat(100_000) }))).status).toBe(201);
+  });
+
+  it('records: a content type that is no media type is refused with 400, the same check as setValue', async () => {
+    const record = '/v2/key-value-stores/default/records';
+    for (const contentType of ['nonsense', 'text/plain; charset', 'text/plain; =x', 'text/ plain', 'text/plain/x', 'text/plain, text/html', `text/${'x'.repeat(2000)}`]) {
+      await expectInvalidInput('PUT', `${record}/typed`, 'value', { 'content-type': contentType });
+    }
+    expect((await send('GET', `${record}/typed`)).status).toBe(404);
+    for (const contentType of ['text/plain;charset=UTF-8', 'application/ld+json; profile="https://example.com/p"', 'text/plain;']) {
+      expect((await send('PUT', `${record}/typed`, '1', { 'content-type': contentType })).status).toBe(201);
+      const read = await fetch(`${deepServer.url}${record}/typed`, { headers: auth });
+      expect(read.headers.get('content-type')).toBe(contentType);
+      expect(await read.text()).toBe('1');
     }
   });
 });
