@@ -1,5 +1,8 @@
 import {
-  StorageError,
+  assertClientKey,
+  assertListAndLockHeadOptions,
+  assertLockSecs,
+  serializeRequestData,
   type AddRequestResult,
   type AddRequestsResult,
   type DeleteRequestLockOptions,
@@ -20,20 +23,17 @@ import { RedisStorage, assertCount, fieldsOf, numberOf, type RedisStorageContext
 /** Requests per script call of a batch add: a bigger batch is several calls, so Redis never stalls on one. */
 const ADD_CHUNK = 1000;
 
-function lockMs(lockSecs: unknown): number {
-  if (typeof lockSecs !== 'number' || !Number.isFinite(lockSecs) || lockSecs <= 0) {
-    throw new StorageError('invalid-argument', `lockSecs must be a number above 0, got ${String(lockSecs)}`);
-  }
+/** A lock's length in whole milliseconds (at least 1), after core's checks of `lockSecs`. */
+function lockMs(lockSecs: number): number {
+  assertLockSecs(lockSecs);
   return Math.max(1, Math.round(lockSecs * 1000));
 }
 
-function assertClientKey(clientKey: unknown): asserts clientKey is string {
-  if (typeof clientKey !== 'string' || clientKey === '') throw new StorageError('invalid-argument', 'clientKey must be a non-empty string');
-}
-
-/** The clientKey of a change, `''` for none (which no lock holder has). */
+/** The clientKey of a change: `''`, the anonymous caller's, for none (as core's lock table has it). */
 function changer(options: RequestChangeOptions | undefined): string {
-  return options?.clientKey ?? '';
+  const clientKey = options?.clientKey ?? '';
+  assertClientKey(clientKey);
+  return clientKey;
 }
 
 function parseRequest(json: unknown): RequestData {
@@ -88,19 +88,21 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
   }
 
   async addRequests(requests: readonly RequestData[], { forefront }: PlacementOptions): Promise<AddRequestsResult> {
+    // Every request's JSON first: one that cannot be stored means none is added.
+    const jsons = requests.map(serializeRequestData);
     // A request given twice in one batch is sent once; the later ones are reported present.
     const firstIndexById = new Map<string, number>();
     const repeats = new Set<number>();
-    const unique: RequestData[] = [];
+    const unique: { request: RequestData; json: string }[] = [];
     requests.forEach((request, i) => {
       if (firstIndexById.has(request.id)) {
         repeats.add(i);
         return;
       }
       firstIndexById.set(request.id, unique.length);
-      unique.push(request);
+      unique.push({ request, json: jsons[i]! });
     });
-    const chunks: RequestData[][] = [];
+    const chunks: { request: RequestData; json: string }[][] = [];
     for (let i = 0; i < unique.length; i += ADD_CHUNK) chunks.push(unique.slice(i, i + ADD_CHUNK));
     // Each call takes the next block of order numbers. Forefront blocks count down, so the last
     // chunk goes first: the whole batch then comes out in its own order, before earlier requests.
@@ -109,7 +111,7 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
     await Promise.all(
       order.map(async (index) => {
         const args = [forefront ? '1' : '0'];
-        for (const request of chunks[index]!) args.push(request.id, request.handledAt === undefined ? '0' : '1', JSON.stringify(request));
+        for (const { request, json } of chunks[index]!) args.push(request.id, request.handledAt === undefined ? '0' : '1', json);
         replies[index] = (await this.run('add-requests', this.#queueKeysWithIds, args)) as unknown[];
       }),
     );
@@ -119,7 +121,7 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
       const state = states[first]!;
       if (!repeats.has(i)) return { requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: state !== 0, wasAlreadyHandled: state === 2 };
       // A repeat within the batch: present now, handled if its first copy was or came handled.
-      const handled = state === 2 || (state === 0 && unique[first]!.handledAt !== undefined);
+      const handled = state === 2 || (state === 0 && unique[first]!.request.handledAt !== undefined);
       return { requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: true, wasAlreadyHandled: handled };
     });
     return { processedRequests, unprocessedRequests: [] };
@@ -130,9 +132,9 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
     return json === null || json === undefined ? undefined : parseRequest(json);
   }
 
-  async listAndLockHead({ limit, lockSecs, clientKey }: ListAndLockHeadOptions): Promise<LockedHead> {
-    assertCount(limit, 1, 'limit');
-    assertClientKey(clientKey);
+  async listAndLockHead(options: ListAndLockHeadOptions): Promise<LockedHead> {
+    assertListAndLockHeadOptions(options);
+    const { limit, lockSecs, clientKey } = options;
     const reply = (await this.#queue('lock-head', [String(limit), String(lockMs(lockSecs)), clientKey])) as unknown[];
     const items = new Array<RequestData>(reply.length - 2);
     for (let i = 2; i < reply.length; i++) items[i - 2] = parseRequest(reply[i]);
@@ -161,13 +163,13 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
 
   async markRequestAsHandled(request: RequestData, options?: RequestChangeOptions): Promise<AddRequestResult> {
     const handled = request.handledAt === undefined ? { ...request, handledAt: new Date().toISOString() } : request;
-    const already = await this.#queue('mark-handled', [request.id, changer(options), JSON.stringify(handled)]);
+    const already = await this.#queue('mark-handled', [request.id, changer(options), serializeRequestData(handled)]);
     return this.#result(request, numberOf(already) === 1);
   }
 
   async reclaimRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     const { handledAt: _handledAt, ...pending } = request;
-    const already = await this.#queue('reclaim-request', [request.id, changer(options), options.forefront ? '1' : '0', JSON.stringify(pending)]);
+    const already = await this.#queue('reclaim-request', [request.id, changer(options), options.forefront ? '1' : '0', serializeRequestData(pending)]);
     return this.#result(request, numberOf(already) === 1);
   }
 
@@ -177,7 +179,7 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
       changer(options),
       options.forefront ? '1' : '0',
       request.handledAt === undefined ? '0' : '1',
-      JSON.stringify(request),
+      serializeRequestData(request),
     ]);
     return this.#result(request, numberOf(already) === 1);
   }

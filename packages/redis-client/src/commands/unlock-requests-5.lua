@@ -1,4 +1,5 @@
--- Ends every lock a client holds, making those requests pending again (in the order they were locked).
+-- Ends every lock a client holds, making those requests pending again, after the others (in the
+-- order their locks would expire).
 -- KEYS: the queue's. ARGV[1] clientKey. Returns how many locks ended.
 --- @include "queue"
 local now = openQueue()
