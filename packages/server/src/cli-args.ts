@@ -6,6 +6,8 @@ export interface CliOptions {
   readonly host: string;
   /** Keep storages on disk here (`@x/fs-client`); undefined: in memory. */
   readonly storageDir: string | undefined;
+  /** Keep storages in this Redis (`@x/redis-client`), under `prefix`; several servers may share it. */
+  readonly redis?: { readonly url: string; readonly prefix: string | undefined; readonly cluster: boolean } | undefined;
   readonly token: string | undefined;
   readonly help: boolean;
 }
@@ -16,7 +18,7 @@ export class CliUsageError extends Error {
 }
 
 /** The help text of the bin. */
-export const CLI_USAGE = `Usage: x-storage-server [--port N] [--host ADDR] [--memory | --storage-dir DIR] [--token TOKEN]
+export const CLI_USAGE = `Usage: x-storage-server [--port N] [--host ADDR] [--memory | --storage-dir DIR | --redis URL] [--token TOKEN]
 
 Serves the Apify API v2 storage endpoints (datasets, key-value stores, request queues) under /v2.
 
@@ -25,6 +27,10 @@ Options:
   --host ADDR         address to listen on (default 127.0.0.1)
   --memory            keep storages in memory (the default)
   --storage-dir DIR   keep storages on disk in DIR, Crawlee's layout (needs @x/fs-client)
+  --redis URL         keep storages in Redis at URL, e.g. redis://127.0.0.1:6379 (needs @x/redis-client);
+                      any number of servers may serve one Redis
+  --redis-prefix P    the start of every Redis key (default x), to share one Redis between projects
+  --redis-cluster     URL is a node of a Redis Cluster
   --token TOKEN       require this token (Authorization: Bearer TOKEN); also from X_STORAGE_SERVER_TOKEN
   -h, --help          this help`;
 
@@ -39,6 +45,9 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
         host: { type: 'string' },
         memory: { type: 'boolean' },
         'storage-dir': { type: 'string' },
+        redis: { type: 'string' },
+        'redis-prefix': { type: 'string' },
+        'redis-cluster': { type: 'boolean' },
         token: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -52,10 +61,18 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (!/^\d{1,5}$/.test(portText) || Number(portText) > 65535) throw new CliUsageError(`--port must be a port number (0-65535), got "${portText}"`);
   const host = values.host ?? '127.0.0.1';
   if (host.trim() === '') throw new CliUsageError('--host must not be empty');
-  if (values.memory && values['storage-dir'] !== undefined) throw new CliUsageError('use --memory or --storage-dir, not both');
+  const stores = [values.memory ? '--memory' : undefined, values['storage-dir'] === undefined ? undefined : '--storage-dir', values.redis === undefined ? undefined : '--redis'];
+  const given = stores.filter((store) => store !== undefined);
+  if (given.length > 1) throw new CliUsageError(`use one of --memory, --storage-dir and --redis, not ${given.join(' and ')}`);
   const storageDir = values['storage-dir'];
   if (storageDir !== undefined && storageDir.trim() === '') throw new CliUsageError('--storage-dir must not be empty');
+  const redisUrl = values.redis;
+  if (redisUrl !== undefined && !/^rediss?:\/\/./.test(redisUrl)) throw new CliUsageError(`--redis must be a redis:// or rediss:// URL, got "${redisUrl}"`);
+  if (redisUrl === undefined && (values['redis-prefix'] !== undefined || values['redis-cluster'])) {
+    throw new CliUsageError('--redis-prefix and --redis-cluster go with --redis');
+  }
+  const redis = redisUrl === undefined ? undefined : { url: redisUrl, prefix: values['redis-prefix'], cluster: values['redis-cluster'] ?? false };
   const token = values.token ?? (env['X_STORAGE_SERVER_TOKEN'] || undefined);
   if (token !== undefined && token === '') throw new CliUsageError('--token must not be empty');
-  return { port: Number(portText), host, storageDir, token, help: values.help ?? false };
+  return { port: Number(portText), host, storageDir, ...(redis === undefined ? {} : { redis }), token, help: values.help ?? false };
 }

@@ -17,21 +17,65 @@ async function fsClient(storageDir: string): Promise<StorageClient> {
   return new module.FileSystemStorageClient({ storageDir });
 }
 
+interface RedisOptions {
+  readonly url: string;
+  readonly prefix: string | undefined;
+  readonly cluster: boolean;
+}
+
+async function redisClient({ url, prefix, cluster }: RedisOptions): Promise<StorageClient> {
+  // Loaded only when asked for: @x/redis-client is an optional peer of the server.
+  const specifier = '@x/redis-client';
+  let module: { RedisStorageClient?: new (options: { url: string; prefix?: string; cluster: boolean }) => StorageClient };
+  try {
+    module = (await import(specifier)) as typeof module;
+  } catch {
+    throw new CliUsageError('--redis needs the package @x/redis-client; install it next to @x/server (npm install @x/redis-client)');
+  }
+  if (typeof module.RedisStorageClient !== 'function') throw new CliUsageError('@x/redis-client does not export RedisStorageClient');
+  const client = new module.RedisStorageClient({ url, cluster, ...(prefix === undefined ? {} : { prefix }) });
+  // Fail at the start, in one line, when Redis cannot be reached.
+  await client.listDatasets();
+  return client;
+}
+
 async function main(): Promise<void> {
   const options = parseCliArgs(process.argv.slice(2));
   if (options.help) {
     process.stdout.write(`${CLI_USAGE}\n`);
     return;
   }
-  const storageClient = options.storageDir === undefined ? new MemoryStorageClient() : await fsClient(options.storageDir);
+  const storageClient = options.redis
+    ? await redisClient(options.redis)
+    : options.storageDir === undefined
+      ? new MemoryStorageClient()
+      : await fsClient(options.storageDir);
   const server = await startServer({ storageClient, port: options.port, host: options.host, token: options.token });
-  const where = options.storageDir === undefined ? 'in memory' : `in ${options.storageDir}`;
+  const where = options.redis
+    ? `in Redis at ${redactedUrl(options.redis.url)}, prefix ${options.redis.prefix ?? 'x'}`
+    : options.storageDir === undefined
+      ? 'in memory'
+      : `in ${options.storageDir}`;
   process.stdout.write(`x-storage-server listening on ${server.url}/v2 (storages ${where}${options.token === undefined ? ', no token' : ', token required'})\n`);
   const stop = (): void => {
-    void server.close().then(() => process.exit(0));
+    void server
+      .close()
+      .then(() => storageClient.close())
+      .then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+}
+
+/** The URL without its password, for the log line. */
+function redactedUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return url;
+  }
 }
 
 main().catch((error: unknown) => {
