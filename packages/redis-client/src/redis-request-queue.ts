@@ -36,8 +36,27 @@ function changer(options: RequestChangeOptions | undefined): string {
   return clientKey;
 }
 
-function parseRequest(json: unknown): RequestData {
-  return JSON.parse(String(json)) as RequestData;
+/**
+ * The stored form of a request: its JSON without what is known anyway, so that Redis keeps less
+ * per request: the `id` (the HASH field), `uniqueKey` when it equals `url` (the usual case), and
+ * `method`, `retryCount`, `noRetry` and `errorMessages` at their defaults. Checked by core as
+ * every client's requests are (a request JSON cannot hold is refused before anything is written).
+ */
+function storedJson(request: RequestData): string {
+  const { id: _id, ...rest } = request;
+  const compact: Partial<RequestData> = rest;
+  if (compact.uniqueKey === compact.url) delete compact.uniqueKey;
+  if (compact.method === 'GET') delete compact.method;
+  if (compact.retryCount === 0) delete compact.retryCount;
+  if (compact.noRetry === false) delete compact.noRetry;
+  if (Array.isArray(compact.errorMessages) && compact.errorMessages.length === 0) delete compact.errorMessages;
+  return serializeRequestData(compact as RequestData);
+}
+
+/** A request from its stored form (see {@link storedJson}): every read is a fresh copy. */
+function parseRequest(id: unknown, json: unknown): RequestData {
+  const stored = JSON.parse(String(json)) as Partial<RequestData> & { url: string };
+  return { id: String(id), method: 'GET', retryCount: 0, noRetry: false, errorMessages: [], uniqueKey: stored.url, ...stored } as RequestData;
 }
 
 /**
@@ -89,7 +108,7 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
 
   async addRequests(requests: readonly RequestData[], { forefront }: PlacementOptions): Promise<AddRequestsResult> {
     // Every request's JSON first: one that cannot be stored means none is added.
-    const jsons = requests.map(serializeRequestData);
+    const jsons = requests.map(storedJson);
     // A request given twice in one batch is sent once; the later ones are reported present.
     const firstIndexById = new Map<string, number>();
     const repeats = new Set<number>();
@@ -129,15 +148,15 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
 
   async getRequest(id: string): Promise<RequestData | undefined> {
     const json = await this.#queue('get-request', [id]);
-    return json === null || json === undefined ? undefined : parseRequest(json);
+    return json === null || json === undefined ? undefined : parseRequest(id, json);
   }
 
   async listAndLockHead(options: ListAndLockHeadOptions): Promise<LockedHead> {
     assertListAndLockHeadOptions(options);
     const { limit, lockSecs, clientKey } = options;
     const reply = (await this.#queue('lock-head', [String(limit), String(lockMs(lockSecs)), clientKey])) as unknown[];
-    const items = new Array<RequestData>(reply.length - 2);
-    for (let i = 2; i < reply.length; i++) items[i - 2] = parseRequest(reply[i]);
+    const items: RequestData[] = [];
+    for (let i = 2; i + 1 < reply.length; i += 2) items.push(parseRequest(reply[i], reply[i + 1]));
     return { items, lockExpiresAt: new Date(numberOf(reply[0])), queueHasLockedRequests: numberOf(reply[1]) === 1 };
   }
 
@@ -163,13 +182,13 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
 
   async markRequestAsHandled(request: RequestData, options?: RequestChangeOptions): Promise<AddRequestResult> {
     const handled = request.handledAt === undefined ? { ...request, handledAt: new Date().toISOString() } : request;
-    const already = await this.#queue('mark-handled', [request.id, changer(options), serializeRequestData(handled)]);
+    const already = await this.#queue('mark-handled', [request.id, changer(options), storedJson(handled)]);
     return this.#result(request, numberOf(already) === 1);
   }
 
   async reclaimRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     const { handledAt: _handledAt, ...pending } = request;
-    const already = await this.#queue('reclaim-request', [request.id, changer(options), options.forefront ? '1' : '0', serializeRequestData(pending)]);
+    const already = await this.#queue('reclaim-request', [request.id, changer(options), options.forefront ? '1' : '0', storedJson(pending as RequestData)]);
     return this.#result(request, numberOf(already) === 1);
   }
 
@@ -179,7 +198,7 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
       changer(options),
       options.forefront ? '1' : '0',
       request.handledAt === undefined ? '0' : '1',
-      serializeRequestData(request),
+      storedJson(request),
     ]);
     return this.#result(request, numberOf(already) === 1);
   }
@@ -192,7 +211,9 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
     assertCount(limit, 0, 'limit');
     if (limit === 0) return [];
     const reply = (await this.#queue('list-head', [String(limit)])) as unknown[];
-    return reply.map(parseRequest);
+    const items: RequestData[] = [];
+    for (let i = 0; i + 1 < reply.length; i += 2) items.push(parseRequest(reply[i], reply[i + 1]));
+    return items;
   }
 
   async listRequests({ limit, exclusiveStartId }: ListRequestsOptions): Promise<RequestsPage> {
@@ -202,7 +223,7 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
     const lockExpiresAt = new Map<string, Date>();
     for (let i = 1; i + 2 < reply.length; i += 3) {
       const id = String(reply[i]);
-      items.push(parseRequest(reply[i + 1]));
+      items.push(parseRequest(id, reply[i + 1]));
       if (reply[i + 2] !== '') lockExpiresAt.set(id, new Date(numberOf(reply[i + 2])));
     }
     const last = items.at(-1);

@@ -1,6 +1,6 @@
 -- Takes up to `limit` requests from the head and locks them for a client.
 -- KEYS: the queue's (see includes/queue.lua). ARGV[1] limit, ARGV[2] lock length (ms), ARGV[3] clientKey.
--- Returns { lock expiry (ms), 1 when some request of the queue is locked after this, JSON... }.
+-- Returns { lock expiry (ms), 1 when some request of the queue is locked after this, then id, JSON per request }.
 --- @include "queue"
 local now = openQueue()
 local limit, lockMs, clientKey = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
@@ -11,6 +11,7 @@ for _, id in ipairs(ids) do
   redis.call('ZREM', pendingKey, id)
   redis.call('ZADD', locksKey, expiresAt, id)
   redis.call('HSET', holdersKey, id, '0' .. clientKey)
+  out[#out + 1] = id
   out[#out + 1] = redis.call('HGET', requestsKey, id)
 end
 if redis.call('ZCARD', locksKey) > 0 then out[2] = 1 end
