@@ -6,6 +6,7 @@ import { MemoryStorageClient } from '@x/memory-client';
 import { cloudTarget } from './cloud-target.js';
 import { crawleeTarget } from './crawlee-target.js';
 import { ourTarget } from './our-target.js';
+import { redisBench, type RedisExtras } from './redis-target.js';
 import type { BenchTarget } from './target.js';
 
 /**
@@ -23,6 +24,10 @@ export interface BenchGroup {
   createTargets(): BenchTarget[];
   /** Also measure the raw rate of writing one small file by temp + rename: the ceiling of one file per operation. */
   readonly measureFileCeiling?: boolean;
+  /** A second comparison: `contender` ÷ `against` (two target keys of the group), with goals per phase id. */
+  readonly versus?: { readonly contender: string; readonly against: string; readonly goals: Readonly<Record<string, number>> };
+  /** Measurements of the group besides the workloads, run after them while the targets are still up. */
+  extras?(scale: number): Promise<RedisExtras>;
 }
 
 function tempDir(prefix: string): string {
@@ -32,6 +37,11 @@ function tempDir(prefix: string): string {
 /** The targets of the issues: ratio of ours over the baseline's ops/s, per phase id. */
 const MEMORY_GOALS = { 'dataset-push-batch': 2, 'kv-set': 10, 'kv-get': 10, 'rq-fetch-handle': 20 } as const;
 const FS_GOALS = { 'dataset-push-batch': 5, 'dataset-push-single': 5, 'kv-set': 5, 'rq-fetch-handle': 20 } as const;
+/** Issue 10: the Redis queue against Crawlee's in-memory one, and against our cloud client → server. */
+const REDIS_GOALS = { 'rq-fetch-handle': 2 } as const;
+const REDIS_OVER_CLOUD_GOALS = { 'rq-fetch-handle': 5 } as const;
+
+let redisGroup: ReturnType<typeof redisBench> | undefined;
 
 /** Every group of a run. Add a client here as one more `ourTarget({ ... })` in the group it compares with. */
 export const groups: readonly BenchGroup[] = [
@@ -70,5 +80,17 @@ export const groups: readonly BenchGroup[] = [
         crawleeTarget({ persistDir: tempDir('crawlee') }),
       ];
     },
+  },
+  {
+    key: 'redis',
+    title: 'On Redis: @x/redis-client vs Crawlee MemoryStorage (persistStorage: false) and @x/cloud-client → @x/server (memory-backed)',
+    // The cloud target makes one HTTP request (or more) per operation: smaller counts keep the run short.
+    scale: 0.25,
+    createTargets: () => {
+      redisGroup = redisBench(REDIS_GOALS);
+      return [redisGroup.target, cloudTarget(), crawleeTarget()];
+    },
+    versus: { contender: 'redis', against: 'cloud', goals: REDIS_OVER_CLOUD_GOALS },
+    extras: (scale) => redisGroup!.extras(scale),
   },
 ];

@@ -38,13 +38,19 @@ const BUFFER_REPLIES = { [RESP_TYPES.BLOB_STRING]: Buffer, [RESP_TYPES.SIMPLE_ST
 /** The part of a node-redis client or cluster this connection uses. */
 interface RawClient {
   readonly isOpen: boolean;
+  readonly isReady: boolean;
   connect(): Promise<unknown>;
   close(): Promise<void>;
   destroy(): void;
   on(event: 'error', listener: (error: unknown) => void): unknown;
 }
 
-type Sender = (firstKey: string, args: readonly RedisArgument[], options: { timeout: number; buffers: boolean }) => Promise<unknown>;
+type Sender = (firstKey: string, args: readonly RedisArgument[], options: { timeout: number | undefined; buffers: boolean }) => Promise<unknown>;
+
+function commandOptions(timeout: number | undefined, buffers: boolean): { timeout?: number; typeMapping?: typeof BUFFER_REPLIES } | undefined {
+  if (timeout === undefined) return buffers ? { typeMapping: BUFFER_REPLIES } : undefined;
+  return buffers ? { timeout, typeMapping: BUFFER_REPLIES } : { timeout };
+}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -82,15 +88,17 @@ export class RedisConnection {
     this.#cluster = options.cluster;
     // Reconnect for ever, backing off up to 2 s: the deadline of each operation bounds the wait.
     const socket = { connectTimeout: Math.min(options.timeoutMs, 5_000), reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000) };
+    // No default timeout of node-redis (5 s, an AbortSignal per command): the deadline of each
+    // operation is ours (see #sendOnce).
+    const defaultCommandOptions = { timeout: 0 };
     if (options.cluster) {
-      const cluster = createCluster({ rootNodes: [{ url: options.url }], defaults: { socket } });
+      const cluster = createCluster({ rootNodes: [{ url: options.url }], defaults: { socket }, commandOptions: defaultCommandOptions });
       this.#client = cluster;
-      this.#send = (firstKey, args, { timeout, buffers }) =>
-        cluster.sendCommand(firstKey, false, [...args], buffers ? { timeout, typeMapping: BUFFER_REPLIES } : { timeout });
+      this.#send = (firstKey, args, { timeout, buffers }) => cluster.sendCommand(firstKey, false, [...args], commandOptions(timeout, buffers));
     } else {
-      const client = createClient({ url: options.url, socket });
+      const client = createClient({ url: options.url, socket, commandOptions: defaultCommandOptions });
       this.#client = client;
-      this.#send = (_firstKey, args, { timeout, buffers }) => client.sendCommand(args, buffers ? { timeout, typeMapping: BUFFER_REPLIES } : { timeout });
+      this.#send = (_firstKey, args, { timeout, buffers }) => client.sendCommand(args, commandOptions(timeout, buffers));
     }
     // Connection errors reach the operations that were waiting; the event itself is only noise,
     // and an EventEmitter without an 'error' listener would crash the process.
@@ -182,8 +190,11 @@ export class RedisConnection {
   async #sendOnce(firstKey: string, args: readonly RedisArgument[], left: number, buffers: boolean, what: string): Promise<unknown> {
     if (left <= 0) throw this.#timedOut(what);
     this.#commands++;
-    // node-redis drops a command still unsent at `timeout`; one already sent is bounded by the race.
-    return this.#withDeadline(this.#send(firstKey, args, { timeout: left, buffers }), left, what);
+    // While connected, a command is written at once and the race bounds its wait. While not, it
+    // waits in node-redis's offline queue, which drops it unsent at `timeout` (so that it is not
+    // sent long after its caller gave up). The option costs an AbortSignal per command: only then.
+    const timeout = this.#client.isReady ? undefined : left;
+    return this.#withDeadline(this.#send(firstKey, args, { timeout, buffers }), left, what);
   }
 
   #withDeadline<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
