@@ -145,13 +145,19 @@ async function runGroup(
   let results;
   let extras;
   try {
-    results = await runWorkloads(chosen, targets, {
-      scale,
-      rounds,
-      afterRound: measureCeiling,
-      phaseFilter,
-      onProgress: (message) => process.stderr.write(`  ${message}\n`),
-    });
+    results = [];
+    // A group may run some workloads at a scale of their own (see BenchGroup.workloadScale).
+    for (const workload of chosen) {
+      results.push(
+        ...(await runWorkloads([workload], targets, {
+          scale: scale * (group.workloadScale?.[workload.id] ?? 1),
+          rounds,
+          afterRound: measureCeiling,
+          phaseFilter,
+          onProgress: (message) => process.stderr.write(`  ${message}\n`),
+        })),
+      );
+    }
     if (group.extras && targets.some((t) => t.key === 'redis')) {
       process.stderr.write('  measuring round trips and memory\n');
       extras = await group.extras(scale);

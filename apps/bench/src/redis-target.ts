@@ -75,6 +75,7 @@ async function extras({ redis, client }: { redis: BenchRedis; client: RedisStora
   const lines: string[] = [];
   const missed: string[] = [];
   const count = Math.max(1000, Math.round(20_000 * scale));
+  lines.push('');
   const patterns: Record<string, unknown>[] = [];
 
   const consume = async (name: string, title: string, loop: (queue: RequestQueue) => Promise<number>): Promise<void> => {
@@ -93,8 +94,8 @@ async function extras({ redis, client }: { redis: BenchRedis; client: RedisStora
     await queue.drop();
     patterns.push({ pattern: name, title, handled, opsPerSec: Math.round((handled * 1000) / ms), commandsPerHandled: perHandled, serverScriptsPerHandled: serverPerHandled });
     lines.push(
-      `  ${title}: ${perHandled.toFixed(3)} Redis commands per handled request` +
-        (serverPerHandled === undefined ? '' : ` (INFO commandstats: ${serverPerHandled.toFixed(3)} EVALSHA)`) +
+      `  ${title}: ${perHandled.toFixed(4)} Redis commands per handled request` +
+        (serverPerHandled === undefined ? '' : ` (INFO commandstats: ${serverPerHandled.toFixed(4)} EVALSHA)`) +
         `, ${Math.round((handled * 1000) / ms).toLocaleString('en-US')} requests/s`,
     );
   };
@@ -134,10 +135,12 @@ async function extras({ redis, client }: { redis: BenchRedis; client: RedisStora
       }
     }
   });
-  if (untilNull > MAX_ROUND_TRIPS_PER_HANDLED) missed.push(`round trips per handled request: ${untilNull.toFixed(3)}, target ≤ ${MAX_ROUND_TRIPS_PER_HANDLED}`);
+  // Per request two commands; per consumer two more at the end (the fetch that finds nothing, the
+  // last isFinished), which are no cost per request.
+  if (untilNull > MAX_ROUND_TRIPS_PER_HANDLED + 2 / count) missed.push(`round trips per handled request: ${untilNull.toFixed(3)}, target ≤ ${MAX_ROUND_TRIPS_PER_HANDLED}`);
 
   // Memory per pending request: what Redis holds for a queue of pending requests.
-  const pending = Math.max(10_000, Math.round(100_000 * scale));
+  const pending = Math.max(10_000, Math.round(25_000 * scale));
   const requests = makeRequests(pending, 'memory');
   const averageJson = requests.reduce((sum, request) => sum + Buffer.byteLength(serializeRequestData(request.toData())), 0) / pending;
   const before = redis.own ? Number((await redis.info('memory')).get('used_memory')) : undefined;

@@ -206,7 +206,11 @@ export class RedisTestCluster {
     const nodes: RedisServer[] = [];
     try {
       for (let i = 0; i < 3; i++) {
-        nodes.push(await RedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000']));
+        // The bus port explicitly: the default, port + 10000, may be above 65535 for a port the kernel gave.
+        const busPort = await freePort();
+        nodes.push(
+          await RedisServer.start(['--cluster-enabled', 'yes', '--cluster-config-file', 'nodes.conf', '--cluster-node-timeout', '5000', '--cluster-port', String(busPort)]),
+        );
       }
       const create = spawnSync(
         'redis-cli',
