@@ -5,4 +5,4 @@
  * @packageDocumentation
  */
 export { runConformanceSuite } from './run-conformance-suite.js';
-export type { ConformanceOptions } from './suite-context.js';
+export type { ConformanceOptions, KnownBug } from './suite-context.js';

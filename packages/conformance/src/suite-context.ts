@@ -14,7 +14,32 @@ export interface ConformanceOptions {
    * The suite does not pass the new client to `destroyClient`; `client` is destroyed as usual.
    */
   reopenClient?(client: StorageClient): StorageClient | Promise<StorageClient>;
+  /**
+   * For `reopenClient`: true (the default) when the reopened client still sees the request locks
+   * taken through the old one (they live on a server or in Redis); false when they lived in the
+   * old client's process (fs), so its locked requests are pending again after a reopen.
+   */
+  reopenKeepsRequestLocks?: boolean;
+  /**
+   * How many random operation sequences each property test tries (default 40): fewer for slow
+   * clients, to keep the suite quick. The `FC_NUM_RUNS` environment variable overrides it.
+   */
+  propertyRuns?: number;
+  /**
+   * Bugs of the client that the property tests know of and leave alone until they are fixed: the
+   * regression case of each is skipped (visibly, named "known bug") and the random sequences avoid
+   * what trips it. Remove a bug from the list to turn its checks back on.
+   */
+  knownBugs?: readonly KnownBug[];
 }
+
+/**
+ * Bugs found by the property tests whose fix is owned elsewhere (see `property-cases.ts`):
+ * - `unlock-order-lost-on-reopen`: a request whose lock ends without forefront (deleteRequestLock,
+ *   unlockRequests, expiry) goes last in the live order, but keeps its old order key on disk, so
+ *   after a reopen it is back at its old place.
+ */
+export type KnownBug = 'unlock-order-lost-on-reopen';
 
 /** A test body that gets a fresh client. */
 export type ClientTest = (client: StorageClient) => Promise<void>;

@@ -515,13 +515,16 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   async markRequestAsHandled(request: RequestData, options?: RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
     const slot = this.#changeableSlot(request.id, options);
-    if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
+    // A request handled before stays handled, and its changes are stored as for any other.
+    const wasHandled = this.#index.stateOf(slot) === 'handled';
     this.#writeRequest(request, null);
-    this.#locks.release(slot);
-    this.#index.markHandled(slot);
+    if (!wasHandled) {
+      this.#locks.release(slot);
+      this.#index.markHandled(slot);
+    }
     this.touch(true);
     this.#afterChange();
-    return this.#result(request, false);
+    return this.#result(request, wasHandled);
   }
 
   async reclaimRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
