@@ -73,7 +73,10 @@ export function propertyTest<Ts>(name: string, runs: number, property: () => fc.
       });
       if (!details.failed) return;
       const report = fc.defaultReportMessage(details) ?? 'The property failed';
-      const rerun = `Rerun just this case: FC_SEED=${details.seed} FC_PATH=${JSON.stringify(details.counterexamplePath ?? '')} npx vitest run <test file> -t ${JSON.stringify(name)}`;
+      // A command sequence replays only with the shrinker's replay path too (printed in the counterexample).
+      const replayPath = /replayPath="([^"]*)"/.exec(report)?.[1];
+      const replay = replayPath === undefined ? '' : ` FC_REPLAY_PATH=${JSON.stringify(replayPath)}`;
+      const rerun = `Rerun just this case: FC_SEED=${details.seed} FC_PATH=${JSON.stringify(details.counterexamplePath ?? '')}${replay} npx vitest run <test file> -t ${JSON.stringify(name)}`;
       const cause = details.errorInstance;
       const summary = `${name}\n${rerun}\n\n${report}`;
       if (cause instanceof Error) {

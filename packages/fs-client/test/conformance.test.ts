@@ -19,6 +19,7 @@ runConformanceSuite('fs', {
   // Found by the queue property; the fix belongs to the fs lock code (FsRequestQueue#placeAgain).
   // Remove it from the list once fixed to turn its checks back on.
   knownBugs: ['unlock-order-lost-on-reopen'],
+  propertyRuns: 150,
   destroyClient: (client) => {
     const dir = dirs.get(client);
     if (dir) rmSync(dir, { recursive: true, force: true });
