@@ -1,4 +1,4 @@
-import { KeyValueStore, type KeyValueStoreClient, type RecordInfo, type StorageClientCapabilities } from '@x/core';
+import { KeyValueStore, deserializeRecordValue, type KeyValueStoreClient, type RecordInfo, type StorageClientCapabilities } from '@x/core';
 import * as fc from 'fast-check';
 import { expect } from 'vitest';
 import { ClientUnderTest, commandConstraints, describeCommand, jsonObject, sortedByCodeUnits } from './property-runner.js';
@@ -72,23 +72,29 @@ class StoreSystem {
   }
 }
 
-async function expectValue(system: StoreSystem, key: string, record: ModelRecord | undefined, step: string): Promise<void> {
-  const value = await system.store.getValue(key);
-  if (!record) {
-    expect(value, `${step}: getValue(${key}) of a key with no record`).toBeNull();
-    return;
-  }
-  if (record.kind === 'bytes') expect(Buffer.isBuffer(value), `${step}: getValue(${key}) gives bytes as a Buffer`).toBe(true);
-  if (record.kind === 'text') expect(typeof value, `${step}: getValue(${key}) gives text as a string`).toBe('string');
-  expect(value, `${step}: getValue(${key}) (${record.contentType})`).toEqual(record.expected);
+/** Asserts that `value` is what the model's record gives back: its kind (a Buffer for bytes, a string for text) and value. */
+function expectRecordValue(value: unknown, record: ModelRecord, what: string): void {
+  if (record.kind === 'bytes') expect(Buffer.isBuffer(value), `${what} gives bytes as a Buffer`).toBe(true);
+  if (record.kind === 'text') expect(typeof value, `${what} gives text as a string`).toBe('string');
+  expect(value, `${what} (${record.contentType})`).toEqual(record.expected);
 }
 
-/** Compares every record and the whole listing with the model. */
+/**
+ * Compares every record (its content type and value, read as `getValue` reads it), the value and
+ * existence of the key the step touched through {@link KeyValueStore}, and the whole listing.
+ */
 async function checkStore(model: StoreModel, system: StoreSystem, step: string, touched: string | undefined): Promise<void> {
-  for (const [key, record] of model.records) await expectValue(system, key, record, step);
-  if (touched !== undefined && !model.records.has(touched)) {
-    await expectValue(system, touched, undefined, step);
-    expect(await system.store.recordExists(touched), `${step}: recordExists(${touched})`).toBe(false);
+  for (const [key, record] of model.records) {
+    const stored = await system.raw.getRecord(key);
+    expect(stored?.contentType, `${step}: getRecord(${key}) content type`).toBe(record.contentType);
+    expectRecordValue(deserializeRecordValue(stored!.body, stored!.contentType), record, `${step}: getRecord(${key})`);
+  }
+  if (touched !== undefined) {
+    const record = model.records.get(touched);
+    const value = await system.store.getValue(touched);
+    if (record) expectRecordValue(value, record, `${step}: getValue(${touched})`);
+    else expect(value, `${step}: getValue(${touched}) of a key with no record`).toBeNull();
+    expect(await system.store.recordExists(touched), `${step}: recordExists(${touched})`).toBe(record !== undefined);
   }
   const all = await system.raw.listKeys({ limit: 1000 });
   expect(all.items, `${step}: listKeys (every key, ascending, with size and content type)`).toEqual(model.infos(model.keys()));

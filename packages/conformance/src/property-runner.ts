@@ -1,3 +1,4 @@
+import { relative } from 'node:path';
 import { StorageError, releaseStorages, type StorageClient, type StorageErrorCode } from '@x/core';
 import * as fc from 'fast-check';
 import { expect, it } from 'vitest';
@@ -12,7 +13,7 @@ export const MAX_COMMANDS = 30;
  * machine cannot blow the CI budget; `FC_TIME_LIMIT_MS` changes it. Shrinking a failure is cut at
  * the same limit, and the smallest failing sequence found so far is reported.
  */
-const DEFAULT_TIME_LIMIT_MS = 60_000;
+const DEFAULT_TIME_LIMIT_MS = 30_000;
 
 function envInteger(name: string): number | undefined {
   const text = process.env[name];
@@ -53,9 +54,10 @@ export function commandConstraints(): fc.CommandsContraints {
 }
 
 /**
- * Defines a vitest test that checks a fast-check property. On failure the error names the seed
- * and path to replay it (`FC_SEED=… FC_PATH=…`) and shows the shrunk counterexample (the command
- * sequence, each command by its `toString`) and the error the last step threw.
+ * Defines a vitest test that checks a fast-check property. On failure the error names the seed,
+ * path and replay path to replay it (`FC_SEED=… FC_PATH=… FC_REPLAY_PATH=…`) and shows the shrunk
+ * counterexample (the command sequence, each command by its `toString`) and the error its last step
+ * threw, with vitest's diff.
  */
 export function propertyTest<Ts>(name: string, runs: number, property: () => fc.IAsyncProperty<Ts>): void {
   const settings = propertySettings(runs);
@@ -71,12 +73,16 @@ export function propertyTest<Ts>(name: string, runs: number, property: () => fc.
         ...(settings.seed === undefined ? {} : { seed: settings.seed }),
         ...(settings.path === undefined ? {} : { path: settings.path }),
       });
-      if (!details.failed) return;
+      if (!details.failed) {
+        if (details.interrupted) console.warn(`${name}: stopped by the time limit after ${details.numRuns} of ${settings.numRuns} sequences`);
+        return;
+      }
+      const testFile = expect.getState().testPath;
       const report = fc.defaultReportMessage(details) ?? 'The property failed';
       // A command sequence replays only with the shrinker's replay path too (printed in the counterexample).
       const replayPath = /replayPath="([^"]*)"/.exec(report)?.[1];
       const replay = replayPath === undefined ? '' : ` FC_REPLAY_PATH=${JSON.stringify(replayPath)}`;
-      const rerun = `Rerun just this case: FC_SEED=${details.seed} FC_PATH=${JSON.stringify(details.counterexamplePath ?? '')}${replay} npx vitest run <test file> -t ${JSON.stringify(name)}`;
+      const rerun = `Rerun just this case: FC_SEED=${details.seed} FC_PATH=${JSON.stringify(details.counterexamplePath ?? '')}${replay} npx vitest run ${testFile === undefined ? '<test file>' : relative(process.cwd(), testFile)} -t ${JSON.stringify(name)}`;
       const cause = details.errorInstance;
       const summary = `${name}\n${rerun}\n\n${report}`;
       if (cause instanceof Error) {

@@ -315,7 +315,11 @@ interface AddSpec {
   readonly handled: boolean;
 }
 
-/** `addRequests` of a batch (regular or forefront), through the raw client or the frontend. */
+/**
+ * `addRequests` of a batch (regular or forefront), through the raw client or the frontend. A
+ * forefront batch is placed request by request, each first, so it is fetched in reverse order:
+ * what every client does (the order case of the suite asserts only that the batch comes first).
+ */
 class AddCommand extends BaseQueueCommand {
   constructor(
     readonly specs: readonly AddSpec[],
