@@ -8,8 +8,10 @@ import type { SuiteContext } from './suite-context.js';
 /**
  * The model-based property tests: random sequences of operations on a request queue, a key-value
  * store and a dataset (with reopens on persistent clients), compared after every step with a small
- * reference model. A failure prints the seed, the path and the shrunk sequence; rerun it with
- * `FC_SEED=<seed> FC_PATH=<path>`. `FC_NUM_RUNS` tries more (or fewer) sequences.
+ * reference model. A failure prints the seed, the path and the shrunk sequence, and the line that
+ * replays it (`FC_SEED=… FC_PATH=… FC_REPLAY_PATH=…`). `FC_NUM_RUNS` tries more (or fewer)
+ * sequences than the client's `propertyRuns`. The counterexamples found so far are replayed as
+ * fixed sequences on every client (skipped, by name, for a client that lists the bug as known).
  */
 export function definePropertyCases(ctx: SuiteContext): void {
   const { options, capabilities } = ctx;
