@@ -196,15 +196,16 @@ export class CloudRequestQueue implements RequestQueueClient {
   }
 
   async reclaimRequest(request: RequestData, { forefront, clientKey }: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
-    if (request.handledAt !== undefined) {
-      const stored = await this.getRequest(request.id);
-      if (stored?.handledAt !== undefined) {
-        return { requestId: stored.id, uniqueKey: stored.uniqueKey, wasAlreadyPresent: true, wasAlreadyHandled: true };
-      }
+    // A handled request stays handled, also when the caller's copy is not (another consumer handled
+    // it after this one's lock expired): the update below, without handledAt, would make it pending.
+    const stored = await this.getRequest(request.id);
+    if (stored?.handledAt !== undefined) {
+      return { requestId: stored.id, uniqueKey: stored.uniqueKey, wasAlreadyPresent: true, wasAlreadyHandled: true };
     }
     const { handledAt: _handled, ...pending } = request;
-    // Store the changes while the request is still locked, then let go of the lock.
-    const result = await this.#put(pending, false, clientKey);
+    // Store the changes while the request is still locked, then let go of the lock. With forefront,
+    // the update already puts a request nobody holds first (ending a lock it has not places nothing).
+    const result = await this.#put(pending, forefront, clientKey);
     await this.deleteRequestLock(request.id, { clientKey: clientKey ?? '', forefront });
     return result;
   }

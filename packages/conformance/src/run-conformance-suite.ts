@@ -1,6 +1,7 @@
 import { describe } from 'vitest';
 import { defineDatasetCases } from './dataset-cases.js';
 import { defineKeyValueStoreCases } from './key-value-store-cases.js';
+import { definePropertyCases } from './property-cases.js';
 import { defineRequestLockCases } from './request-lock-cases.js';
 import { defineRequestQueueCases } from './request-queue-cases.js';
 import { defineStorageCases } from './storage-cases.js';
@@ -17,7 +18,8 @@ import { createSuiteContext, type ConformanceOptions } from './suite-context.js'
  * ```
  *
  * Every test gets a fresh client from `createClient` and hands it to `destroyClient` when done.
- * Cases a client cannot do (see its `capabilities`) are skipped, not failed.
+ * Cases a client cannot do (see its `capabilities`) are skipped, not failed. The property tests
+ * (see `property-cases.ts`) make a fresh client for each random sequence they try.
  */
 export function runConformanceSuite(name: string, options: ConformanceOptions): void {
   describe(`conformance: ${name}`, async () => {
@@ -31,5 +33,6 @@ export function runConformanceSuite(name: string, options: ConformanceOptions): 
     defineKeyValueStoreCases(ctx);
     defineRequestQueueCases(ctx);
     defineRequestLockCases(ctx);
+    definePropertyCases(ctx);
   });
 }

@@ -14,6 +14,17 @@ export interface ConformanceOptions {
    * The suite does not pass the new client to `destroyClient`; `client` is destroyed as usual.
    */
   reopenClient?(client: StorageClient): StorageClient | Promise<StorageClient>;
+  /**
+   * For `reopenClient`: true (the default) when the reopened client still sees the request locks
+   * taken through the old one (they live on a server or in Redis); false when they lived in the
+   * old client's process (fs), so its locked requests are pending again after a reopen.
+   */
+  reopenKeepsRequestLocks?: boolean;
+  /**
+   * How many random operation sequences each property test tries (default 40): fewer for slow
+   * clients, to keep the suite quick. The `FC_NUM_RUNS` environment variable overrides it.
+   */
+  propertyRuns?: number;
 }
 
 /** A test body that gets a fresh client. */

@@ -456,29 +456,26 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   }
 
   /**
-   * Makes a locked request pending again when its lock ends without a change to it. Placed last,
-   * it keeps the order key its file has; placed first, its file gets a forefront key.
+   * Makes a locked request pending again when its lock ends without a change to it: its file gets
+   * the order key of its new place (last, or first with `forefront`), so it is there after a reopen.
    */
   #placeAgain(slot: number, forefront: boolean): void {
-    if (!forefront) {
-      this.#index.makePending(slot, false, this.#index.orderNoOf(slot) ?? this.#nextOrderNo(false));
-      return;
-    }
-    const request = this.#readRequest(this.#index.idOf(slot));
+    const id = this.#index.idOf(slot);
+    const request = this.#readRequest(id);
     if (!request) {
-      this.#forget(slot, this.#index.idOf(slot));
+      this.#forget(slot, id);
       return;
     }
-    const orderNo = this.#nextOrderNo(true);
+    const orderNo = this.#nextOrderNo(forefront);
     try {
       this.#writeRequest(request, orderNo);
     } catch (error) {
-      // The request must not stay in progress without a lock: it goes back at its old place on disk.
-      this.ctx.logger.warn(`Request queue ${this.dir}: request "${request.id}" placed last instead of first: ${(error as Error).message}`);
-      this.#index.makePending(slot, false, this.#index.orderNoOf(slot) ?? this.#nextOrderNo(false));
+      // The request must not stay in progress without a lock: it goes back where its file says.
+      this.ctx.logger.warn(`Request queue ${this.dir}: request "${id}" placed again without writing its file: ${(error as Error).message}`);
+      this.#index.makePending(slot, false, this.#index.orderNoOf(slot) ?? orderNo);
       return;
     }
-    this.#index.makePending(slot, true, orderNo);
+    this.#index.makePending(slot, forefront, orderNo);
     this.touch(true);
     this.#afterChange();
   }
@@ -558,13 +555,16 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   async markRequestAsHandled(request: RequestData, options?: RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
     const slot = this.#changeableSlot(request.id, options);
-    if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
+    // A request handled before stays handled, and its changes are stored as for any other.
+    const wasHandled = this.#index.stateOf(slot) === 'handled';
     this.#writeRequest(request, null);
-    this.#locks.release(slot);
-    this.#index.markHandled(slot);
+    if (!wasHandled) {
+      this.#locks.release(slot);
+      this.#index.markHandled(slot);
+    }
     this.touch(true);
     this.#afterChange();
-    return this.#result(request, false);
+    return this.#result(request, wasHandled);
   }
 
   async reclaimRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {

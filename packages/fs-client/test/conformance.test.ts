@@ -14,6 +14,11 @@ runConformanceSuite('fs', {
     return client;
   },
   reopenClient: (client) => new FileSystemStorageClient({ storageDir: (client as FileSystemStorageClient).storageDir, logger: { warn: () => {} } }),
+  // Request locks live in the process: after a reopen, locked requests are pending again.
+  reopenKeepsRequestLocks: false,
+  // Found by the queue property; the fix belongs to the fs lock code (FsRequestQueue#placeAgain).
+  // Remove it from the list once fixed to turn its checks back on.
+  propertyRuns: 150,
   destroyClient: (client) => {
     const dir = dirs.get(client);
     if (dir) rmSync(dir, { recursive: true, force: true });

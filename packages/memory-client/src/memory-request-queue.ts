@@ -117,13 +117,16 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
   async markRequestAsHandled(request: RequestData, options?: RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
     const slot = this.#changeableSlot(request.id, options);
-    if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
+    // A request handled before stays handled, and its changes are stored as for any other.
+    const wasHandled = this.#index.stateOf(slot) === 'handled';
     const json = serializeRequestData(request);
-    this.#locks.release(slot);
-    this.#index.markHandled(slot);
+    if (!wasHandled) {
+      this.#locks.release(slot);
+      this.#index.markHandled(slot);
+    }
     this.#json[slot] = json;
     this.#touch(true);
-    return this.#result(request, false);
+    return this.#result(request, wasHandled);
   }
 
   async reclaimRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
