@@ -20,6 +20,8 @@ export interface SendOptions {
   readonly retry: boolean;
   /** Give bulk strings as Buffers (binary record bodies) instead of strings. */
   readonly buffers?: boolean;
+  /** The arguments of a script to send instead when sending again (to tell the script it may have run). */
+  readonly retryArgs?: readonly RedisArgument[];
 }
 
 /** The errors our scripts raise, by the first word of their message. */
@@ -116,15 +118,17 @@ export class RedisConnection {
     const firstKey = keys[0]!;
     const deadline = Date.now() + this.#timeoutMs;
     const evalsha = ['EVALSHA', script.sha, String(keys.length), ...keys, ...args];
+    const again = options.retryArgs && ['EVALSHA', script.sha, String(keys.length), ...keys, ...options.retryArgs];
+    const sendOptions = again ? { ...options, again } : options;
     try {
-      return await this.#sendUntil(deadline, firstKey, evalsha, what, options);
+      return await this.#sendUntil(deadline, firstKey, evalsha, what, sendOptions);
     } catch (error) {
       if (!(error instanceof ErrorReply) || !error.message.startsWith('NOSCRIPT')) throw this.#toStorageError(error, what);
     }
     // Redis restarted (or this node never saw the script): load it where the keys live, run it again.
     try {
       await this.#sendUntil(deadline, firstKey, ['SCRIPT', 'LOAD', script.source], what, { retry: true });
-      return await this.#sendUntil(deadline, firstKey, evalsha, what, options);
+      return await this.#sendUntil(deadline, firstKey, evalsha, what, sendOptions);
     } catch (error) {
       throw this.#toStorageError(error, what);
     }
@@ -147,14 +151,21 @@ export class RedisConnection {
   }
 
   /** Sends until a reply comes, retrying dropped connections when allowed, until `deadline`. */
-  async #sendUntil(deadline: number, firstKey: string, args: readonly RedisArgument[], what: string, options: SendOptions): Promise<unknown> {
+  async #sendUntil(
+    deadline: number,
+    firstKey: string,
+    args: readonly RedisArgument[],
+    what: string,
+    options: SendOptions & { readonly again?: readonly RedisArgument[] },
+  ): Promise<unknown> {
     for (let attempt = 1; ; attempt++) {
       if (this.#closing) throw new StorageError('io', `${what}: the Redis storage client is closed`);
       const left = deadline - Date.now();
       if (left <= 0) throw this.#timedOut(what);
       try {
         await this.#whenConnecting(left, what);
-        return await this.#sendOnce(firstKey, args, deadline - Date.now(), options.buffers ?? false, what);
+        const sent = attempt > 1 && options.again ? options.again : args;
+        return await this.#sendOnce(firstKey, sent, deadline - Date.now(), options.buffers ?? false, what);
       } catch (error) {
         if (error instanceof ErrorReply || StorageError.is(error)) throw error;
         // Not written before the deadline (Redis away): the command left the queue unsent.

@@ -71,7 +71,7 @@ export interface RequestQueueKeys {
   readonly pending: string;
   /** ZSET of the locked requests by when their lock expires (ms, Redis time). */
   readonly locks: string;
-  /** HASH request id → its lock's holder: `1` or `0` (back to the forefront when it expires) then the clientKey. */
+  /** HASH request id → its lock: `1` or `0` (back to the forefront when it expires), the order it was taken in, `|`, the clientKey. */
   readonly holders: string;
   /** ZSET of every request id, all with score 0: listed in id order with ZRANGEBYLEX. */
   readonly ids: string;

@@ -123,12 +123,11 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
     });
     const chunks: { request: RequestData; json: string }[][] = [];
     for (let i = 0; i < unique.length; i += ADD_CHUNK) chunks.push(unique.slice(i, i + ADD_CHUNK));
-    // Each call takes the next block of order numbers. Forefront blocks count down, so the last
-    // chunk goes first: the whole batch then comes out in its own order, before earlier requests.
-    const order = forefront ? chunks.map((_, i) => chunks.length - 1 - i) : chunks.map((_, i) => i);
+    // Each call takes the next block of order numbers, in the order sent (one connection, or one
+    // Cluster node for the storage): the batch is placed as if request by request.
     const replies = new Array<unknown[]>(chunks.length);
     await Promise.all(
-      order.map(async (index) => {
+      chunks.map(async (_, index) => {
         const args = [forefront ? '1' : '0'];
         for (const { request, json } of chunks[index]!) args.push(request.id, request.handledAt === undefined ? '0' : '1', json);
         replies[index] = (await this.run('add-requests', this.#queueKeysWithIds, args)) as unknown[];
@@ -182,7 +181,9 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
 
   async markRequestAsHandled(request: RequestData, options?: RequestChangeOptions): Promise<AddRequestResult> {
     const handled = request.handledAt === undefined ? { ...request, handledAt: new Date().toISOString() } : request;
-    const already = await this.#queue('mark-handled', [request.id, changer(options), storedJson(handled)]);
+    const args = [request.id, changer(options), storedJson(handled)];
+    // Sent again after a lost reply, the script is told so: it may have run the first time.
+    const already = await this.run('mark-handled', this.#queueKeys, [...args, '0'], { retryArgs: [...args, '1'] });
     return this.#result(request, numberOf(already) === 1);
   }
 

@@ -54,7 +54,12 @@ export abstract class RedisStorage {
   }
 
   /** Runs `src/commands/<name>-<keys.length>.lua` on this storage's keys. */
-  protected run(name: string, keys: readonly string[], args: readonly RedisArgument[], options: { readonly buffers?: boolean } = {}): Promise<unknown> {
+  protected run(
+    name: string,
+    keys: readonly string[],
+    args: readonly RedisArgument[],
+    options: { readonly buffers?: boolean; readonly retryArgs?: readonly RedisArgument[] } = {},
+  ): Promise<unknown> {
     return this.context.connection.runScript(luaScript(name, keys.length), keys, args, this.label, { retry: true, ...options });
   }
 

@@ -7,8 +7,9 @@ local idsKey = KEYS[6]
 assertStorage(metaKey)
 local forefront = ARGV[1] == '1'
 local n = (#ARGV - 1) / 3
--- One block of order numbers for the batch, so that a forefront batch keeps its order: its first
--- request gets the most negative number of the block, ahead of every earlier forefront request.
+-- One block of order numbers for the batch, as if its requests were placed one by one: regular
+-- ones in their order, forefront ones each before all others (so the batch's last comes first,
+-- as on every client), ahead of every earlier forefront request.
 local last = redis.call('HINCRBY', metaKey, forefront and 'fseq' or 'seq', n)
 local results = {}
 local added = false
@@ -19,7 +20,7 @@ for i = 0, n - 1 do
     redis.call('ZADD', idsKey, 0, id)
     if handled ~= '1' then
       if forefront then
-        redis.call('ZADD', pendingKey, -(last - i), id)
+        redis.call('ZADD', pendingKey, -(last - n + 1 + i), id)
       else
         redis.call('ZADD', pendingKey, last - n + 1 + i, id)
       end

@@ -7,10 +7,12 @@ local limit, lockMs, clientKey = tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3]
 local expiresAt = now + lockMs
 local ids = redis.call('ZRANGE', pendingKey, 0, limit - 1)
 local out = { expiresAt, 0 }
-for _, id in ipairs(ids) do
+local seq = 0
+if #ids > 0 then seq = redis.call('HINCRBY', metaKey, 'lseq', #ids) - #ids end
+for i, id in ipairs(ids) do
   redis.call('ZREM', pendingKey, id)
   redis.call('ZADD', locksKey, expiresAt, id)
-  redis.call('HSET', holdersKey, id, '0' .. clientKey)
+  redis.call('HSET', holdersKey, id, holderEntry(false, seq + i, clientKey))
   out[#out + 1] = id
   out[#out + 1] = redis.call('HGET', requestsKey, id)
 end

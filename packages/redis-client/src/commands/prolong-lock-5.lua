@@ -10,5 +10,6 @@ if state ~= 'locked' then fail('CONFLICT request "' .. id .. '" is not locked (i
 assertMayChange(id, clientKey)
 local expiresAt = now + tonumber(ARGV[3])
 redis.call('ZADD', locksKey, expiresAt, id)
-redis.call('HSET', holdersKey, id, (ARGV[4] == '1' and '1' or '0') .. clientKey)
+local _, seq = parseHolder(redis.call('HGET', holdersKey, id))
+redis.call('HSET', holdersKey, id, holderEntry(ARGV[4] == '1', seq, clientKey))
 return expiresAt

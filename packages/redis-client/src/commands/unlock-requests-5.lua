@@ -1,17 +1,18 @@
--- Ends every lock a client holds, making those requests pending again, after the others (in the
--- order their locks would expire).
--- KEYS: the queue's. ARGV[1] clientKey. Returns how many locks ended.
+-- Ends every lock a client holds, making those requests pending again, after the others, in the
+-- order they were locked. KEYS: the queue's. ARGV[1] clientKey. Returns how many locks ended.
 --- @include "queue"
 local now = openQueue()
 local clientKey = ARGV[1]
-local locked = redis.call('ZRANGE', locksKey, 0, -1)
-local count = 0
-for _, id in ipairs(locked) do
-  if holderOf(id) == clientKey then
-    endLock(id)
-    placePending(id, false)
-    count = count + 1
-  end
+local entries = redis.call('HGETALL', holdersKey)
+local mine = {}
+for i = 1, #entries, 2 do
+  local _, seq, holder = parseHolder(entries[i + 1])
+  if holder == clientKey then mine[#mine + 1] = { seq, entries[i] } end
 end
-if count > 0 then touch(metaKey, now, true) end
-return count
+table.sort(mine, function(a, b) return a[1] < b[1] end)
+for _, lock in ipairs(mine) do
+  endLock(lock[2])
+  placePending(lock[2], false)
+end
+if #mine > 0 then touch(metaKey, now, true) end
+return #mine

@@ -1,7 +1,8 @@
 -- Shared by the request queue scripts. Every queue script takes the queue's keys in this order:
 -- KEYS[1] meta (HASH; order counters seq and fseq), KEYS[2] requests (HASH id -> JSON),
 -- KEYS[3] pending (ZSET id by fetch order), KEYS[4] locks (ZSET id by expiry, ms),
--- KEYS[5] holders (HASH id -> '1' or '0' for "back to the forefront", then the clientKey),
+-- KEYS[5] holders (HASH id -> '1' or '0' for "back to the forefront", the lock's sequence number,
+-- '|', the clientKey),
 -- and, for the scripts that add or delete requests, KEYS[6] ids (ZSET of every id, score 0).
 -- A request is pending (in `pending`), locked (in `locks`) or handled (in neither); never in both.
 --- @include "storage"
@@ -22,6 +23,17 @@ local function endLock(id)
   redis.call('HDEL', holdersKey, id)
 end
 
+-- The parts of a holders entry: back to the forefront when it ends, the order the lock was taken
+-- in (the order unlockRequests places requests back), the clientKey.
+local function parseHolder(holder)
+  local forefront, seq, clientKey = string.match(holder, '^(%d)(%d+)|(.*)$')
+  return forefront == '1', tonumber(seq), clientKey
+end
+
+local function holderEntry(forefront, seq, clientKey)
+  return (forefront and '1' or '0') .. seq .. '|' .. clientKey
+end
+
 -- Makes the requests whose lock expired by `now` pending again: lazily, at each call, with no
 -- periodic scan. Placed like a reclaim: last, or first when the holder asked for the forefront.
 local function releaseExpiredLocks(now)
@@ -29,7 +41,7 @@ local function releaseExpiredLocks(now)
   for _, id in ipairs(expired) do
     local holder = redis.call('HGET', holdersKey, id)
     endLock(id)
-    placePending(id, holder ~= false and string.sub(holder, 1, 1) == '1')
+    placePending(id, holder ~= false and (parseHolder(holder)))
   end
 end
 
@@ -46,7 +58,8 @@ end
 local function holderOf(id)
   local holder = redis.call('HGET', holdersKey, id)
   if holder == false then return nil end
-  return string.sub(holder, 2)
+  local _, _, clientKey = parseHolder(holder)
+  return clientKey
 end
 
 -- Fails with LOCKED when another consumer than `clientKey` ('' for none) holds the lock of `id`.
