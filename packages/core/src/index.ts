@@ -78,5 +78,5 @@ export { createStorageId } from './storage-ids.js';
 export { RequestQueueIndex, type RequestSlotsPage, type RequestState } from './request-queue-index.js';
 export { lowerBound, pageOfSortedKeys } from './key-pages.js';
 export { purgeDefaultStorages, type PurgeOptions } from './purge.js';
-export { createRecordSignature } from './record-signature.js';
+export { createRecordSignature, createUrlSigningSecretKey } from './record-signature.js';
 export { CollectionStorageClient, type StorageCollection, type StorageCollections } from './collection-storage-client.js';

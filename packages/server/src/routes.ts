@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   assertRecordKey,
   createStorageId,
@@ -6,6 +7,7 @@ import {
   isTextContentType,
   projectItems,
   serializeDatasetItems,
+  type DatasetClient,
   type StorageKind,
 } from '@x/core';
 import { z } from 'zod';
@@ -20,7 +22,6 @@ export interface RouteContext {
   readonly storages: Storages;
   readonly locks: RequestLocks;
   readonly maxBodyBytes: number;
-  readonly urlSigningSecretKey: string | undefined;
 }
 
 /** One API call being answered. */
@@ -41,6 +42,14 @@ const COLLECTIONS: Record<string, StorageKind> = {
 
 /** Most requests in one batch call. */
 export const MAX_BATCH = 25;
+/** Most storages one list call gives (the API's default and maximum). */
+const MAX_LIST_LIMIT = 1000;
+/** Most requests one `/head` call gives. */
+const MAX_HEAD_LIMIT = 1000;
+/** Most requests one `/head/lock` call locks (the API's maximum). */
+const MAX_LOCK_HEAD_LIMIT = 25;
+/** Dataset items are read, and written to the answer, this many at a time. */
+const DATASET_PAGE = 1000;
 /** The `limit` the API reports when none was asked for. */
 const NO_LIMIT = 999_999_999_999;
 /** Lock length when a lock call gives none. */
@@ -61,7 +70,7 @@ async function metadataJson(ctx: RouteContext, kind: StorageKind, id: string, me
     case 'dataset':
       return datasetJson(metadata as Parameters<typeof datasetJson>[0]);
     case 'keyValueStore':
-      return keyValueStoreJson(metadata as Parameters<typeof keyValueStoreJson>[0], ctx.urlSigningSecretKey);
+      return keyValueStoreJson(metadata as Parameters<typeof keyValueStoreJson>[0]);
     default:
       return requestQueueJson(metadata as Parameters<typeof requestQueueJson>[0], ctx.locks.hadMultipleClients(id));
   }
@@ -81,7 +90,8 @@ export async function route(ctx: RouteContext, call: Call): Promise<void> {
 
 async function collectionRoute(ctx: RouteContext, call: Call, kind: StorageKind): Promise<void> {
   if (call.method === 'GET') {
-    const { offset = 0, limit = 1000, desc, unnamed } = parseQuery(listQuery, call.query);
+    const { offset = 0, limit: asked = MAX_LIST_LIMIT, desc, unnamed } = parseQuery(listQuery, call.query);
+    const limit = Math.min(asked, MAX_LIST_LIMIT);
     let all = await ctx.storages.list(kind);
     if (!unnamed) all = all.filter((m) => m.name !== undefined);
     all.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
@@ -137,23 +147,7 @@ async function datasetRoute(ctx: RouteContext, call: Call, ref: string, rest: re
   if (rest.length !== 1 || rest[0] !== 'items') notFoundRoute();
   const { handle } = await ctx.storages.resolve('dataset', ref);
   if (call.method === 'GET') {
-    const q = parseQuery(itemsQuery, call.query);
-    const offset = q.offset ?? 0;
-    const limit = q.limit ?? Number.MAX_SAFE_INTEGER;
-    const page = await handle.listItems({ offset, limit, desc: q.desc });
-    let items = projectItems(page.items, { clean: q.clean, fields: q.fields, omit: q.omit });
-    if (!q.clean && (q.skipHidden || q.skipEmpty)) {
-      items = items
-        .map((item) => (q.skipHidden ? Object.fromEntries(Object.entries(item).filter(([field]) => !field.startsWith('#'))) : item))
-        .filter((item) => !q.skipEmpty || Object.keys(item).length > 0);
-    }
-    sendJson(call.res, 200, items, {
-      'x-apify-pagination-offset': String(offset),
-      'x-apify-pagination-limit': String(q.limit ?? NO_LIMIT),
-      'x-apify-pagination-count': String(items.length),
-      'x-apify-pagination-total': String(page.total),
-      'x-apify-pagination-desc': String(q.desc),
-    });
+    await sendDatasetItems(call, handle, parseQuery(itemsQuery, call.query));
     return;
   }
   if (call.method === 'POST') {
@@ -164,6 +158,75 @@ async function datasetRoute(ctx: RouteContext, call: Call, ref: string, rest: re
     return;
   }
   methodNotAllowed(call);
+}
+
+/** Writes `chunk`, waiting while the client is slow to read; throws when the client went away. */
+async function writeChunk(res: ServerResponse, chunk: string): Promise<void> {
+  if (res.destroyed) throw new Error('The client closed the connection');
+  if (res.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const onDrain = (): void => {
+      res.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      res.off('drain', onDrain);
+      reject(new Error('The client closed the connection'));
+    };
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
+}
+
+/**
+ * Answers a dataset items call. The items are read a page at a time; an answer of more than one
+ * page is written as it is read (chunked), a page at a time with a turn of the event loop between
+ * pages, so one large read neither holds every item in memory nor keeps other clients waiting.
+ * `X-Apify-Pagination-Count` is the number of dataset positions the answer covers (as the Apify
+ * API counts it: items `clean`/`skipEmpty` drop are counted).
+ */
+async function sendDatasetItems(call: Call, handle: DatasetClient, q: z.output<typeof itemsQuery>): Promise<void> {
+  const offset = q.offset ?? 0;
+  const limit = q.limit ?? Number.MAX_SAFE_INTEGER;
+  const shape = (items: Record<string, unknown>[]): Record<string, unknown>[] => {
+    let shaped = projectItems(items, { clean: q.clean, fields: q.fields, omit: q.omit });
+    if (!q.clean && (q.skipHidden || q.skipEmpty)) {
+      shaped = shaped
+        .map((item) => (q.skipHidden ? Object.fromEntries(Object.entries(item).filter(([field]) => !field.startsWith('#'))) : item))
+        .filter((item) => !q.skipEmpty || Object.keys(item).length > 0);
+    }
+    return shaped;
+  };
+  const firstSize = Math.min(limit, DATASET_PAGE);
+  const first = await handle.listItems({ offset, limit: firstSize, desc: q.desc });
+  const count = Math.max(0, Math.min(limit, first.total - offset));
+  const headers = {
+    'x-apify-pagination-offset': String(offset),
+    'x-apify-pagination-limit': String(q.limit ?? NO_LIMIT),
+    'x-apify-pagination-count': String(count),
+    'x-apify-pagination-total': String(first.total),
+    'x-apify-pagination-desc': String(q.desc),
+  };
+  if (count <= firstSize) {
+    sendJson(call.res, 200, shape(first.items), headers);
+    return;
+  }
+  const { res } = call;
+  res.writeHead(200, { ...headers, 'content-type': 'application/json; charset=utf-8' });
+  let separator = '[';
+  const writePage = async (items: Record<string, unknown>[]): Promise<void> => {
+    const shaped = shape(items);
+    if (shaped.length === 0) return;
+    await writeChunk(res, separator + shaped.map((item) => JSON.stringify(item)).join(','));
+    separator = ',';
+  };
+  await writePage(first.items);
+  for (let done = firstSize; done < count; done += DATASET_PAGE) {
+    await nextTurn();
+    const page = await handle.listItems({ offset: offset + done, limit: Math.min(DATASET_PAGE, count - done), desc: q.desc });
+    await writePage(page.items);
+  }
+  res.end(separator === '[' ? '[]' : ']');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -206,7 +269,12 @@ async function keyValueStoreRoute(ctx: RouteContext, call: Call, ref: string, re
       const record = await handle.getRecord(key);
       if (!record) throw recordNotFound(`Record "${key}" was not found`);
       const body = typeof record.body === 'string' ? Buffer.from(record.body, 'utf8') : record.body;
-      call.res.writeHead(200, { 'content-type': record.contentType, 'content-length': body.length });
+      call.res.writeHead(200, {
+        'content-type': record.contentType,
+        'content-length': body.length,
+        // A stored page (text/html, image/svg+xml, …) never runs script with this server's origin.
+        'content-security-policy': 'sandbox',
+      });
       call.res.end(call.method === 'HEAD' ? undefined : body);
       return;
     }
@@ -262,7 +330,7 @@ async function requestQueueRoute(ctx: RouteContext, call: Call, ref: string, res
 
   if (sub === 'head' && requestId === undefined && call.method === 'GET') {
     const q = parseQuery(headQuery, call.query);
-    const limit = q.limit ?? 100;
+    const limit = Math.min(q.limit ?? 100, MAX_HEAD_LIMIT);
     const items = await ctx.locks.run(queueId, handle, () => handle.listHead({ limit }));
     sendData(res, 200, { limit, queueModifiedAt: await queueModifiedAt(), hadMultipleClients: ctx.locks.hadMultipleClients(queueId), items });
     return;
@@ -270,7 +338,7 @@ async function requestQueueRoute(ctx: RouteContext, call: Call, ref: string, res
   if (sub === 'head' && requestId === 'lock' && action === undefined) {
     if (call.method !== 'POST') methodNotAllowed(call);
     const q = parseQuery(lockQuery, call.query);
-    const limit = Math.min(q.limit ?? 25, 1000);
+    const limit = Math.min(q.limit ?? 25, MAX_LOCK_HEAD_LIMIT);
     const ms = lockMs(q.lockSecs);
     const { locked, hasLocks } = await ctx.locks.run(queueId, handle, async (locks) => {
       const taken = await locks.lockHead(clientKey ?? ANONYMOUS_CLIENT, limit, ms);
@@ -406,7 +474,7 @@ async function requestQueueRoute(ctx: RouteContext, call: Call, ref: string, res
     case 'PUT': {
       const { forefront } = parseQuery(placementQuery, call.query);
       const body = parseJsonBody(await readBody(call.req, ctx.maxBodyBytes));
-      const request = toRequestData(body && typeof body === 'object' ? { ...(body as object), id: requestId } : body);
+      const request = toRequestData(body, 'request', requestId);
       const result = await ctx.locks.run(queueId, handle, async (locks) => {
         locks.assertNotLockedByOther(requestId, clientKey);
         const updated = await handle.updateRequest(request, { forefront });
