@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   assertRecordKey,
@@ -160,6 +160,21 @@ async function datasetRoute(ctx: RouteContext, call: Call, ref: string, rest: re
   methodNotAllowed(call);
 }
 
+/**
+ * The content type a record is served with: its own, or `application/octet-stream` when it cannot
+ * be an HTTP header (a record another writer stored with a control or non-Latin-1 character): a
+ * record that cannot be stored so is refused by the core, but one already stored must not make
+ * every read of it a 500.
+ */
+function servableContentType(contentType: string): string {
+  try {
+    validateHeaderValue('content-type', contentType);
+    return contentType;
+  } catch {
+    return 'application/octet-stream';
+  }
+}
+
 /** Writes `chunk`, waiting while the client is slow to read; throws when the client went away. */
 async function writeChunk(res: ServerResponse, chunk: string): Promise<void> {
   if (res.destroyed) throw new Error('The client closed the connection');
@@ -270,7 +285,7 @@ async function keyValueStoreRoute(ctx: RouteContext, call: Call, ref: string, re
       if (!record) throw recordNotFound(`Record "${key}" was not found`);
       const body = typeof record.body === 'string' ? Buffer.from(record.body, 'utf8') : record.body;
       call.res.writeHead(200, {
-        'content-type': record.contentType,
+        'content-type': servableContentType(record.contentType),
         'content-length': body.length,
         // A stored page (text/html, image/svg+xml, …) never runs script with this server's origin.
         'content-security-policy': 'sandbox',

@@ -81,6 +81,20 @@ describe('headers of every answer', () => {
       }
     }
   });
+
+  it('a record stored (by another writer) with a content type that cannot be a header is served, as octet-stream', async () => {
+    const storageClient = new MemoryStorageClient();
+    const server = await serve(storageClient);
+    const store = await storageClient.openKeyValueStore({ kind: 'default', id: 'default' });
+    for (const [key, contentType] of [['snowman', 'text/plain; name=☃'], ['split', 'text/plain\r\nx-injected: 1']]) {
+      await store.setRecord({ key: key!, body: 'stored', contentType: contentType! });
+      const answer = await fetch(`${server.url}/v2/key-value-stores/default/records/${key}`, { headers: auth });
+      expect({ key, status: answer.status }).toEqual({ key, status: 200 });
+      expect(answer.headers.get('content-type')).toBe('application/octet-stream');
+      expect(answer.headers.get('x-injected')).toBeNull();
+      expect(await answer.text()).toBe('stored');
+    }
+  });
 });
 
 describe('storage errors as API errors', () => {
