@@ -35,7 +35,7 @@ function ioError(error: Error): ApiError {
   const cause = (error as { cause?: unknown }).cause;
   const code = typeof cause === 'object' && cause !== null && typeof (cause as { code?: unknown }).code === 'string' ? (cause as { code: string }).code : undefined;
   if (code !== undefined && NO_SPACE_CODES.has(code)) {
-    return new ApiError(507, 'insufficient-storage', `The storage has no space left (${code}); nothing was written`);
+    return new ApiError(507, 'insufficient-storage', `The storage has no space left (${code})`);
   }
   return new ApiError(500, 'internal-server-error', `The storage medium failed${code === undefined ? '' : ` (${code})`}`);
 }

@@ -162,9 +162,8 @@ async function datasetRoute(ctx: RouteContext, call: Call, ref: string, rest: re
 
 /**
  * The content type a record is served with: its own, or `application/octet-stream` when it cannot
- * be an HTTP header (a record another writer stored with a control or non-Latin-1 character): a
- * record that cannot be stored so is refused by the core, but one already stored must not make
- * every read of it a 500.
+ * be an HTTP header (a control or non-Latin-1 character, stored by another writer or before such
+ * content types were refused): a stored record must not make every read of it a 500.
  */
 function servableContentType(contentType: string): string {
   try {
