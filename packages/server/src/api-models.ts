@@ -96,8 +96,14 @@ export function toRequestData(value: unknown, where = 'request', pathId?: string
     }
   } else {
     if (r.id != null && r.id !== pathId) throw invalidInput(`Invalid ${where}: the id in the body is not the id in the URL`);
-    if (r.uniqueKey != null && requestIdFromUniqueKey(r.uniqueKey) !== pathId) {
-      throw invalidInput(`Invalid ${where}: the id in the URL is not the one of its uniqueKey ("${requestIdFromUniqueKey(r.uniqueKey)}")`);
+    // Without a uniqueKey the one of the URL is taken: it must be the request's, or the update
+    // would store the request under a uniqueKey that is not its own.
+    if (requestIdFromUniqueKey(uniqueKey) !== pathId) {
+      throw invalidInput(
+        r.uniqueKey == null
+          ? `Invalid ${where}: give its uniqueKey (the one of its URL is not the one of the id in the URL)`
+          : `Invalid ${where}: the id in the URL is not the one of its uniqueKey ("${requestIdFromUniqueKey(uniqueKey)}")`,
+      );
     }
     id = pathId;
   }

@@ -78,6 +78,15 @@ describe('request ids are the ones of their uniqueKey', () => {
       const answer = await call('PUT', `/v2/request-queues/~chosen/requests/${encodeURIComponent(chosen)}`, { url: uniqueKey, uniqueKey });
       expect({ chosen, status: answer.status }).toEqual({ chosen, status: 400 });
     }
+    // Without a uniqueKey, the one of the URL must be the request's: a request with its own
+    // uniqueKey is not rewritten under the uniqueKey of its URL.
+    const customId = requestIdFromUniqueKey('key-b2');
+    const noKey = await call('PUT', `/v2/request-queues/~chosen/requests/${customId}`, { url: 'https://example.com/b2', userData: { lost: true } });
+    expect(noKey.status).toBe(400);
+    expect(noKey.json.error.message).toContain('uniqueKey');
+    expect((await call('GET', `/v2/request-queues/~chosen/requests/${customId}`)).json.data).toMatchObject({ uniqueKey: 'key-b2', userData: {} });
+    const urlKey = await call('PUT', `/v2/request-queues/~chosen/requests/${id}`, { url: uniqueKey, userData: { viaUrl: true } });
+    expect(urlKey.status).toBe(200);
     expect((await call('GET', `/v2/request-queues/~chosen/requests/${otherId}`)).json.data.uniqueKey).toBe('https://example.com/given');
     // The id of the uniqueKey, in the path and the body: accepted.
     const ok = await call('PUT', `/v2/request-queues/~chosen/requests/${id}`, { id, url: uniqueKey, uniqueKey, userData: { updated: true } });
