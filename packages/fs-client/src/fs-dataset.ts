@@ -7,15 +7,16 @@ import { FileExistsError, listDirSync, removeFileSync, removeTempFilesSync, writ
 const ITEM_FILE = /^(\d{9})\.json$/;
 /** Item files read at once by one `listItems` (enough to keep the disk busy, few enough to leave the thread pool to others). */
 const READ_CONCURRENCY = 16;
-/** The first read of an item file; larger files are read on whole after it. Most items fit. */
+/** The first read of an item file (one buffer per reader); larger files are read whole after it. Most items fit. */
 const FIRST_READ_BYTES = 16 * 1024;
 
 /**
- * Reads a file as UTF-8 text without blocking: open, one read of up to {@link FIRST_READ_BYTES},
- * close (three thread-pool calls; `fs/promises` `readFile` takes more and is several times slower
- * for many small files). A larger file is read whole through its open descriptor.
+ * Reads a file as UTF-8 text without blocking: open, one read into `buffer` (the caller's, reused
+ * from file to file), close: three thread-pool calls (`fs/promises` `readFile` takes more and is
+ * several times slower for many small files). A file larger than `buffer` is read whole through
+ * its open descriptor.
  */
-function readTextFile(path: string): Promise<string> {
+function readTextFile(path: string, buffer: Buffer): Promise<string> {
   return new Promise((resolve, reject) => {
     open(path, 'r', (openError, fd) => {
       if (openError) {
@@ -23,10 +24,9 @@ function readTextFile(path: string): Promise<string> {
         return;
       }
       const done = (error: Error | null, text?: string): void => close(fd, () => (error ? reject(error) : resolve(text!)));
-      const buffer = Buffer.allocUnsafe(FIRST_READ_BYTES);
-      read(fd, buffer, 0, FIRST_READ_BYTES, 0, (readError, bytesRead) => {
+      read(fd, buffer, 0, buffer.length, 0, (readError, bytesRead) => {
         if (readError) done(readError);
-        else if (bytesRead < FIRST_READ_BYTES) done(null, buffer.toString('utf8', 0, bytesRead));
+        else if (bytesRead < buffer.length) done(null, buffer.toString('utf8', 0, bytesRead));
         // The positioned read left the descriptor at the start: readFile reads the whole file.
         else readFile(fd, 'utf8', (wholeError, text) => done(wholeError, text));
       });
@@ -136,9 +136,10 @@ export class FsDataset extends FsStorageBase implements DatasetClient {
     const read = new Array<Record<string, unknown> | undefined>(count);
     let next = 0;
     const reader = async (): Promise<void> => {
+      const buffer = Buffer.allocUnsafe(FIRST_READ_BYTES);
       while (next < count) {
         const i = next++;
-        read[i] = await this.#readItem(desc ? total - offset - i : offset + i + 1);
+        read[i] = await this.#readItem(desc ? total - offset - i : offset + i + 1, buffer);
       }
     };
     await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, count) }, reader));
@@ -147,10 +148,10 @@ export class FsDataset extends FsStorageBase implements DatasetClient {
     return { items, total };
   }
 
-  async #readItem(index: number): Promise<Record<string, unknown> | undefined> {
+  async #readItem(index: number, buffer: Buffer): Promise<Record<string, unknown> | undefined> {
     const path = join(this.dir, itemFileName(index));
     try {
-      const value: unknown = JSON.parse(await readTextFile(path));
+      const value: unknown = JSON.parse(await readTextFile(path, buffer));
       if (value !== null && typeof value === 'object' && !Array.isArray(value)) return value as Record<string, unknown>;
       this.ctx.logger.warn(`Skipping dataset item ${path}: it is not a JSON object`);
     } catch (error) {
