@@ -4,7 +4,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { FileSystemStorageClient } from '@x/fs-client';
 import { MemoryStorageClient } from '@x/memory-client';
 import { ApifyClient } from 'apify-client';
@@ -42,11 +41,17 @@ describe('a 60,000-item dataset on the fs client', () => {
   });
 
   it('small requests are answered while all 60,000 items are read (worst delay printed); the answer is whole and in order', async () => {
+    // The same small GETs with nothing else going on, for a second: the machine's own noise.
+    const idleDelays: number[] = [];
+    for (const until = performance.now() + 1000; performance.now() < until; ) {
+      const started = performance.now();
+      await (await fetch(`${server.url}/v2/key-value-stores/default/records/small`, { headers: auth })).text();
+      idleDelays.push(performance.now() - started);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const idleWorst = Math.max(...idleDelays);
     let reading = true;
     const delays: number[] = [];
-    // How long this process's event loop (server and test client alike) was held at a time.
-    const loop = monitorEventLoopDelay({ resolution: 5 });
-    loop.enable();
     const small = (async () => {
       while (reading) {
         const started = performance.now();
@@ -63,12 +68,11 @@ describe('a 60,000-item dataset on the fs client', () => {
     const readMs = performance.now() - started;
     reading = false;
     await small;
-    loop.disable();
     const worst = Math.max(...delays);
     console.log(
       `60,000-item fs dataset read over HTTP in ${readMs.toFixed(0)} ms (${(bytes.length / 1e6).toFixed(1)} MB); ` +
         `${delays.length} small GETs meanwhile, worst delay ${worst.toFixed(1)} ms, median ${[...delays].sort((a, b) => a - b)[Math.floor(delays.length / 2)]!.toFixed(1)} ms; ` +
-        `event loop held at most ${(loop.max / 1e6).toFixed(1)} ms`,
+        `worst delay with nothing else going on ${idleWorst.toFixed(1)} ms`,
     );
     expect(response.status).toBe(200);
     expect(response.headers.get('x-apify-pagination-total')).toBe(String(ITEMS));
@@ -79,8 +83,10 @@ describe('a 60,000-item dataset on the fs client', () => {
     expect(items[ITEMS - 1]).toEqual(item(ITEMS));
     // The loop ran during the read, not only after it: the server was not blocked.
     expect(delays.length).toBeGreaterThanOrEqual(5);
-    // Target < 100 ms on a quiet machine; the bound is generous for a busy shared 2-core one.
-    expect(worst).toBeLessThan(400);
+    // Target < 100 ms on a quiet machine. The bound is generous for a busy shared 2-core one (the
+    // whole suite runs in parallel in CI), and grows with the noise measured just before; reading
+    // the items synchronously held every other request for 1 s and more.
+    expect(worst).toBeLessThan(Math.max(400, 4 * idleWorst));
   }, 120_000);
 
   it('pages across the read pages: offset, limit and desc', async () => {
