@@ -7,6 +7,12 @@ export interface CliOptions {
   /** Keep storages on disk here (`@x/fs-client`); undefined: in memory. */
   readonly storageDir: string | undefined;
   readonly token: string | undefined;
+  /** `--unsafe-no-token-remote`: listen on a non-loopback address without a token. */
+  readonly allowUnauthenticatedRemoteAccess: boolean;
+  readonly headersTimeoutMs: number | undefined;
+  readonly requestTimeoutMs: number | undefined;
+  readonly keepAliveTimeoutMs: number | undefined;
+  readonly maxConnections: number | undefined;
   readonly help: boolean;
 }
 
@@ -16,17 +22,33 @@ export class CliUsageError extends Error {
 }
 
 /** The help text of the bin. */
-export const CLI_USAGE = `Usage: x-storage-server [--port N] [--host ADDR] [--memory | --storage-dir DIR] [--token TOKEN]
+export const CLI_USAGE = `Usage: x-storage-server [--port N] [--host ADDR] [--memory | --storage-dir DIR] [--token TOKEN] [options]
 
 Serves the Apify API v2 storage endpoints (datasets, key-value stores, request queues) under /v2.
 
 Options:
-  --port N            port to listen on (default 8787; 0 picks a free one)
-  --host ADDR         address to listen on (default 127.0.0.1)
-  --memory            keep storages in memory (the default)
-  --storage-dir DIR   keep storages on disk in DIR, Crawlee's layout (needs @x/fs-client)
-  --token TOKEN       require this token (Authorization: Bearer TOKEN); also from X_STORAGE_SERVER_TOKEN
-  -h, --help          this help`;
+  --port N                   port to listen on (default 8787; 0 picks a free one)
+  --host ADDR                address to listen on (default 127.0.0.1); another than a loopback
+                             address needs --token (or --unsafe-no-token-remote)
+  --memory                   keep storages in memory (the default)
+  --storage-dir DIR          keep storages on disk in DIR, Crawlee's layout (needs @x/fs-client)
+  --token TOKEN              require this token (Authorization: Bearer TOKEN); also from
+                             X_STORAGE_SERVER_TOKEN; an empty token is an error. Without one the
+                             server answers only requests to localhost from no foreign web page
+  --unsafe-no-token-remote   UNSAFE: listen on a non-loopback --host without a token (anyone who
+                             reaches it reads and writes every storage)
+  --headers-timeout-ms MS    time to send the request headers (default 20000)
+  --request-timeout-ms MS    time to send a whole request, body included (default 120000)
+  --keep-alive-timeout-ms MS time an idle connection is kept open (default 15000)
+  --max-connections N        most connections open at once (default 512)
+  -h, --help                 this help`;
+
+function positiveOption(values: Record<string, unknown>, name: string): number | undefined {
+  const text = values[name];
+  if (text === undefined) return undefined;
+  if (typeof text !== 'string' || !/^\d{1,9}$/.test(text) || Number(text) === 0) throw new CliUsageError(`--${name} must be a positive whole number, got "${String(text)}"`);
+  return Number(text);
+}
 
 /** Parses the bin's arguments; throws {@link CliUsageError} for a bad command line. */
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -40,6 +62,11 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
         memory: { type: 'boolean' },
         'storage-dir': { type: 'string' },
         token: { type: 'string' },
+        'unsafe-no-token-remote': { type: 'boolean' },
+        'headers-timeout-ms': { type: 'string' },
+        'request-timeout-ms': { type: 'string' },
+        'keep-alive-timeout-ms': { type: 'string' },
+        'max-connections': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       allowPositionals: false,
@@ -55,7 +82,23 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (values.memory && values['storage-dir'] !== undefined) throw new CliUsageError('use --memory or --storage-dir, not both');
   const storageDir = values['storage-dir'];
   if (storageDir !== undefined && storageDir.trim() === '') throw new CliUsageError('--storage-dir must not be empty');
-  const token = values.token ?? (env['X_STORAGE_SERVER_TOKEN'] || undefined);
-  if (token !== undefined && token === '') throw new CliUsageError('--token must not be empty');
-  return { port: Number(portText), host, storageDir, token, help: values.help ?? false };
+  const envToken = env['X_STORAGE_SERVER_TOKEN'];
+  if (values.token === undefined && envToken !== undefined && envToken.trim() === '') {
+    throw new CliUsageError('X_STORAGE_SERVER_TOKEN is set but empty: give a token, or unset it to serve without one (loopback only)');
+  }
+  const token = values.token ?? envToken;
+  if (token !== undefined && token.trim() === '') throw new CliUsageError('--token must not be empty');
+  const allowUnauthenticatedRemoteAccess = values['unsafe-no-token-remote'] ?? false;
+  return {
+    port: Number(portText),
+    host,
+    storageDir,
+    token,
+    allowUnauthenticatedRemoteAccess,
+    headersTimeoutMs: positiveOption(values, 'headers-timeout-ms'),
+    requestTimeoutMs: positiveOption(values, 'request-timeout-ms'),
+    keepAliveTimeoutMs: positiveOption(values, 'keep-alive-timeout-ms'),
+    maxConnections: positiveOption(values, 'max-connections'),
+    help: values.help ?? false,
+  };
 }

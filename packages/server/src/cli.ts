@@ -2,7 +2,7 @@
 import type { StorageClient } from '@x/core';
 import { MemoryStorageClient } from '@x/memory-client';
 import { CLI_USAGE, CliUsageError, parseCliArgs } from './cli-args.js';
-import { startServer } from './start-server.js';
+import { isLoopbackHost, startServer } from './start-server.js';
 
 async function fsClient(storageDir: string): Promise<StorageClient> {
   // Loaded only when asked for: @x/fs-client is an optional peer of the server.
@@ -23,10 +23,27 @@ async function main(): Promise<void> {
     process.stdout.write(`${CLI_USAGE}\n`);
     return;
   }
+  if (options.token === undefined && !isLoopbackHost(options.host) && !options.allowUnauthenticatedRemoteAccess) {
+    throw new CliUsageError(`--host ${options.host} is not a loopback address: give --token (or X_STORAGE_SERVER_TOKEN), or --unsafe-no-token-remote to serve it to anyone`);
+  }
   const storageClient = options.storageDir === undefined ? new MemoryStorageClient() : await fsClient(options.storageDir);
-  const server = await startServer({ storageClient, port: options.port, host: options.host, token: options.token });
+  const server = await startServer({
+    storageClient,
+    port: options.port,
+    host: options.host,
+    token: options.token,
+    allowUnauthenticatedRemoteAccess: options.allowUnauthenticatedRemoteAccess,
+    headersTimeoutMs: options.headersTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+    maxConnections: options.maxConnections,
+  });
   const where = options.storageDir === undefined ? 'in memory' : `in ${options.storageDir}`;
-  process.stdout.write(`x-storage-server listening on ${server.url}/v2 (storages ${where}${options.token === undefined ? ', no token' : ', token required'})\n`);
+  const access = options.token !== undefined ? 'token required' : isLoopbackHost(options.host) ? 'no token, this machine only' : 'NO TOKEN, OPEN TO ANYONE WHO REACHES IT';
+  process.stdout.write(`x-storage-server listening on ${server.url}/v2 (storages ${where}, ${access})\n`);
+  if (options.token === undefined && !isLoopbackHost(options.host)) {
+    process.stderr.write('x-storage-server: WARNING: --unsafe-no-token-remote: every storage can be read and written by anyone who reaches this address\n');
+  }
   const stop = (): void => {
     void server.close().then(() => process.exit(0));
   };
