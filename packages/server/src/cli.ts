@@ -2,7 +2,7 @@
 import type { StorageClient } from '@x/core';
 import { MemoryStorageClient } from '@x/memory-client';
 import { CLI_USAGE, CliUsageError, parseCliArgs } from './cli-args.js';
-import { startServer } from './start-server.js';
+import { isLoopbackHost, startServer } from './start-server.js';
 
 async function fsClient(storageDir: string): Promise<StorageClient> {
   // Loaded only when asked for: @x/fs-client is an optional peer of the server.
@@ -39,34 +39,6 @@ async function redisClient({ url, prefix, cluster }: RedisOptions): Promise<Stor
   return client;
 }
 
-async function main(): Promise<void> {
-  const options = parseCliArgs(process.argv.slice(2));
-  if (options.help) {
-    process.stdout.write(`${CLI_USAGE}\n`);
-    return;
-  }
-  const storageClient = options.redis
-    ? await redisClient(options.redis)
-    : options.storageDir === undefined
-      ? new MemoryStorageClient()
-      : await fsClient(options.storageDir);
-  const server = await startServer({ storageClient, port: options.port, host: options.host, token: options.token });
-  const where = options.redis
-    ? `in Redis at ${redactedUrl(options.redis.url)}, prefix ${options.redis.prefix ?? 'x'}`
-    : options.storageDir === undefined
-      ? 'in memory'
-      : `in ${options.storageDir}`;
-  process.stdout.write(`x-storage-server listening on ${server.url}/v2 (storages ${where}${options.token === undefined ? ', no token' : ', token required'})\n`);
-  const stop = (): void => {
-    void server
-      .close()
-      .then(() => storageClient.close())
-      .then(() => process.exit(0));
-  };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-}
-
 /** The URL without its password, for the log line. */
 function redactedUrl(url: string): string {
   try {
@@ -76,6 +48,51 @@ function redactedUrl(url: string): string {
   } catch {
     return url;
   }
+}
+
+async function main(): Promise<void> {
+  const options = parseCliArgs(process.argv.slice(2));
+  if (options.help) {
+    process.stdout.write(`${CLI_USAGE}\n`);
+    return;
+  }
+  if (options.token === undefined && !isLoopbackHost(options.host) && !options.allowUnauthenticatedRemoteAccess) {
+    throw new CliUsageError(`--host ${options.host} is not a loopback address: give --token (or X_STORAGE_SERVER_TOKEN), or --unsafe-no-token-remote to serve it to anyone`);
+  }
+  const storageClient = options.redis
+    ? await redisClient(options.redis)
+    : options.storageDir === undefined
+      ? new MemoryStorageClient()
+      : await fsClient(options.storageDir);
+  const server = await startServer({
+    storageClient,
+    port: options.port,
+    host: options.host,
+    token: options.token,
+    allowUnauthenticatedRemoteAccess: options.allowUnauthenticatedRemoteAccess,
+    headersTimeoutMs: options.headersTimeoutMs,
+    requestTimeoutMs: options.requestTimeoutMs,
+    keepAliveTimeoutMs: options.keepAliveTimeoutMs,
+    maxConnections: options.maxConnections,
+  });
+  const where = options.redis
+    ? `in Redis at ${redactedUrl(options.redis.url)}, prefix ${options.redis.prefix ?? 'x'}`
+    : options.storageDir === undefined
+      ? 'in memory'
+      : `in ${options.storageDir}`;
+  const access = options.token !== undefined ? 'token required' : isLoopbackHost(options.host) ? 'no token, this machine only' : 'NO TOKEN, OPEN TO ANYONE WHO REACHES IT';
+  process.stdout.write(`x-storage-server listening on ${server.url}/v2 (storages ${where}, ${access})\n`);
+  if (options.token === undefined && !isLoopbackHost(options.host)) {
+    process.stderr.write('x-storage-server: WARNING: --unsafe-no-token-remote: every storage can be read and written by anyone who reaches this address\n');
+  }
+  const stop = (): void => {
+    void server
+      .close()
+      .then(() => storageClient.close())
+      .then(() => process.exit(0));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
 }
 
 main().catch((error: unknown) => {
