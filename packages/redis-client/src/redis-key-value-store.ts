@@ -1,5 +1,6 @@
 import {
   StorageError,
+  createRecordSignature,
   notFound,
   type KeysPage,
   type KeyValueStoreClient,
@@ -40,7 +41,9 @@ export class RedisKeyValueStore extends RedisStorage implements KeyValueStoreCli
 
   async getMetadata(): Promise<KeyValueStoreMetadata> {
     const reply = (await this.run('storage-metadata', [this.#keys.meta], [])) as unknown[];
-    return this.baseMetadata(fieldsOf(reply));
+    const fields = fieldsOf(reply);
+    const secret = fields.get('urlSigningSecretKey');
+    return secret === undefined ? this.baseMetadata(fields) : { ...this.baseMetadata(fields), urlSigningSecretKey: secret };
   }
 
   async getRecord(key: string): Promise<StoredRecord | undefined> {
@@ -72,14 +75,18 @@ export class RedisKeyValueStore extends RedisStorage implements KeyValueStoreCli
   }
 
   /**
-   * With `publicBaseUrl` (an `@x/server` serving this Redis), the record's API URL there, which
-   * always reads the record as it is now. Without it, a `data:` URL holding the record as it is
-   * now: Redis has no address a browser or an HTTP client could read a record from.
+   * With `publicBaseUrl` (an `@x/server` serving this Redis), the record's API URL there, signed
+   * with the store's own secret so that it reads without a token, always the record as it is now.
+   * Without it, a `data:` URL holding the record as it is now: Redis has no address a browser or
+   * an HTTP client could read a record from.
    */
   async getPublicUrl(key: string): Promise<string> {
     if (this.#publicBaseUrl !== undefined) {
-      if (!(await this.recordExists(key))) throw notFound(`Record "${key}" in ${this.label}`);
-      return `${this.#publicBaseUrl}/v2/key-value-stores/${encodeURIComponent(this.id)}/records/${encodeURIComponent(key)}`;
+      const [metadata, exists] = await Promise.all([this.getMetadata(), this.recordExists(key)]);
+      if (!exists) throw notFound(`Record "${key}" in ${this.label}`);
+      const url = new URL(`${this.#publicBaseUrl}/v2/key-value-stores/${encodeURIComponent(this.id)}/records/${encodeURIComponent(key)}`);
+      if (metadata.urlSigningSecretKey !== undefined) url.searchParams.set('signature', createRecordSignature(metadata.urlSigningSecretKey, key));
+      return url.toString();
     }
     const record = await this.getRecord(key);
     if (!record) throw notFound(`Record "${key}" in ${this.label}`);

@@ -1,6 +1,7 @@
 import {
   StorageError,
   createStorageId,
+  createUrlSigningSecretKey,
   notFound,
   type DatasetClient,
   type DatasetMetadata,
@@ -152,7 +153,9 @@ export class RedisStorageClient implements StorageClient {
     }
     const [id, name] = (reply as unknown[]).map(String) as [string, string];
     const metaKey = { dataset: datasetKeys, keyValueStore: keyValueStoreKeys, requestQueue: requestQueueKeys }[kind](this.prefix, id).meta;
-    await this.#connection.runScript(luaScript('init-storage', 1), [metaKey], [name], what, { retry: true });
+    // A key-value store gets its own secret for signed record URLs when it is made (as on the platform).
+    const created = kind === 'keyValueStore' ? ['urlSigningSecretKey', createUrlSigningSecretKey()] : [];
+    await this.#connection.runScript(luaScript('init-storage', 1), [metaKey], [name, ...created], what, { retry: true });
     return { id, name: name === '' ? undefined : name };
   }
 

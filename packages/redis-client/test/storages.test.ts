@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Dataset, KeyValueStore, RequestQueue, StorageError } from '@x/core';
+import { Dataset, KeyValueStore, RequestQueue, StorageError, createRecordSignature } from '@x/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RedisStorageClient } from '../src/index.js';
 import { ClientPool, expectCode } from './helpers.js';
@@ -122,7 +122,7 @@ describe.skipIf(!available)('Redis storages', () => {
     expect(await store.getValue('z')).toEqual(Buffer.from([0, 255, 0x80]));
   });
 
-  it('getPublicUrl gives a data: URL without publicBaseUrl, and the server URL of the record with it', async () => {
+  it('getPublicUrl gives a data: URL without publicBaseUrl, and the server URL of the record, signed with the own secret of the store, with it', async () => {
     const client = pool.create();
     const store = await KeyValueStore.open({ name: 'urls', storageClient: client });
     await store.setValue('page', '<p>hi</p>', { contentType: 'text/html' });
@@ -130,7 +130,11 @@ describe.skipIf(!available)('Redis storages', () => {
     await expectCode(store.getPublicUrl('missing'), 'not-found');
     const linked = pool.create({ prefix: client.prefix, publicBaseUrl: 'http://127.0.0.1:8787/' });
     const same = await KeyValueStore.open({ name: 'urls', storageClient: linked });
-    expect(await same.getPublicUrl('page')).toBe(`http://127.0.0.1:8787/v2/key-value-stores/${store.id}/records/page`);
+    const { urlSigningSecretKey } = await store.getMetadata();
+    expect(urlSigningSecretKey).toMatch(/^[\w-]{43}$/);
+    expect(await same.getPublicUrl('page')).toBe(
+      `http://127.0.0.1:8787/v2/key-value-stores/${store.id}/records/page?signature=${createRecordSignature(urlSigningSecretKey!, 'page')}`,
+    );
   });
 });
 

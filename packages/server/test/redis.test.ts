@@ -1,11 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { StorageError } from '@x/core';
+import { KeyValueStore, StorageError } from '@x/core';
 import { RedisStorageClient } from '@x/redis-client';
 import { ApifyClient } from 'apify-client';
 import { describe, expect, it } from 'vitest';
-import { CliUsageError, parseCliArgs } from '../src/index.js';
+import { CliUsageError, parseCliArgs, startServer } from '../src/index.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const REDIS_URL = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
@@ -51,6 +51,32 @@ function startServerProcess(prefix: string): Promise<{ child: ChildProcess; url:
     child.once('exit', () => reject(new Error(`exited: ${out}`)));
   });
 }
+
+describe.skipIf(!available)('@x/server over Redis', () => {
+  it('a record URL from getPublicUrl with publicBaseUrl is signed with the store\'s secret and reads without the token', async () => {
+    const prefix = `xt-public-url-${process.pid}-${randomBytes(4).toString('hex')}`;
+    const backend = new RedisStorageClient({ url: REDIS_URL, prefix });
+    const server = await startServer({ storageClient: backend, token: TOKEN });
+    const client = new RedisStorageClient({ url: REDIS_URL, prefix, publicBaseUrl: server.url });
+    try {
+      const store = await KeyValueStore.open({ name: 'public', storageClient: client });
+      await store.setValue('report.html', '<h1>ok</h1>', { contentType: 'text/html' });
+      const url = await store.getPublicUrl('report.html');
+      expect(url).toMatch(/\?signature=/);
+      const response = await fetch(url);
+      expect(response.status).toBe(200);
+      expect(response.headers.get('content-type')).toContain('text/html');
+      expect(await response.text()).toBe('<h1>ok</h1>');
+      // Without the signature the token is needed.
+      expect((await fetch(url.replace(/\?signature=.*$/, ''))).status).toBe(401);
+      await store.drop();
+    } finally {
+      await client.close();
+      await server.close();
+      await backend.close();
+    }
+  });
+});
 
 describe('x-storage-server --redis', () => {
   it('parses the Redis options', () => {
