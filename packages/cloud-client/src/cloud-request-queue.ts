@@ -85,31 +85,72 @@ export class CloudRequestQueue implements RequestQueueClient {
     return requestQueueMetadataSchema.parse(data);
   }
 
+  /**
+   * Adds requests in calls of at most 25. With `forefront`, the batch keeps its order at the front
+   * (as on every client): the calls go last chunk first, each one placed before the ones sent
+   * earlier, and a request equal to an earlier one of the batch is not sent (it is reported
+   * present, as it would be had it been added after that one).
+   */
   async addRequests(requests: readonly RequestData[], { forefront }: PlacementOptions): Promise<AddRequestsResult> {
-    const processedRequests: AddRequestResult[] = [];
     const unprocessedRequests: AddRequestsResult['unprocessedRequests'][number][] = [];
-    for (let start = 0; start < requests.length; start += BATCH_SIZE) {
-      let batch = requests.slice(start, start + BATCH_SIZE);
-      for (let retry = 0; batch.length > 0; retry++) {
-        const data = await this.#http.data<BatchData>({
-          method: 'POST',
-          path: this.#path('/requests/batch'),
-          searchParams: { forefront },
-          json: batch,
-          what: this.#what,
-        });
-        for (const result of data?.processedRequests ?? []) processedRequests.push(addResult(result));
-        const left = new Set((data?.unprocessedRequests ?? []).map((r) => r.uniqueKey));
-        if (left.size === 0) break;
-        batch = batch.filter((r) => left.has(r.uniqueKey));
-        if (retry >= UNPROCESSED_RETRIES) {
-          for (const r of batch) unprocessedRequests.push({ uniqueKey: r.uniqueKey, url: r.url, method: r.method });
-          break;
-        }
-        await sleep(this.#http.retryDelay(retry + 1));
+    // The first of equal requests is the one sent.
+    const firstOf = new Map<string, number>();
+    const sent: number[] = [];
+    for (const [at, { id }] of requests.entries()) {
+      if (firstOf.has(id)) continue;
+      firstOf.set(id, at);
+      sent.push(at);
+    }
+    const chunks: number[][] = [];
+    for (let start = 0; start < sent.length; start += BATCH_SIZE) chunks.push(sent.slice(start, start + BATCH_SIZE));
+    if (forefront) chunks.reverse();
+    const results = new Map<number, AddRequestResult>();
+    for (const chunk of chunks) await this.#addChunk(chunk.map((at) => requests[at]!), chunk, forefront, results, unprocessedRequests);
+    const processedRequests: AddRequestResult[] = [];
+    for (const [at, request] of requests.entries()) {
+      const first = firstOf.get(request.id)!;
+      const result = results.get(first);
+      if (!result) continue;
+      if (first === at) processedRequests.push(result);
+      else {
+        const handled = result.wasAlreadyHandled || (!result.wasAlreadyPresent && requests[first]!.handledAt !== undefined);
+        processedRequests.push({ requestId: result.requestId, uniqueKey: result.uniqueKey, wasAlreadyPresent: true, wasAlreadyHandled: handled });
       }
     }
     return { processedRequests, unprocessedRequests };
+  }
+
+  /** Sends one chunk of at most 25 requests, retrying those the API leaves unprocessed; results by batch index. */
+  async #addChunk(
+    requests: readonly RequestData[],
+    indexes: readonly number[],
+    forefront: boolean,
+    results: Map<number, AddRequestResult>,
+    unprocessedRequests: AddRequestsResult['unprocessedRequests'][number][],
+  ): Promise<void> {
+    const indexOf = new Map(requests.map((request, i) => [request.uniqueKey, indexes[i]!]));
+    let batch = requests;
+    for (let retry = 0; batch.length > 0; retry++) {
+      const data = await this.#http.data<BatchData>({
+        method: 'POST',
+        path: this.#path('/requests/batch'),
+        searchParams: { forefront },
+        json: batch,
+        what: this.#what,
+      });
+      for (const result of data?.processedRequests ?? []) {
+        const at = indexOf.get(result.uniqueKey);
+        if (at !== undefined) results.set(at, addResult(result));
+      }
+      const left = new Set((data?.unprocessedRequests ?? []).map((r) => r.uniqueKey));
+      if (left.size === 0) return;
+      batch = batch.filter((r) => left.has(r.uniqueKey));
+      if (retry >= UNPROCESSED_RETRIES) {
+        for (const r of batch) unprocessedRequests.push({ uniqueKey: r.uniqueKey, url: r.url, method: r.method });
+        return;
+      }
+      await sleep(this.#http.retryDelay(retry + 1));
+    }
   }
 
   async getRequest(id: string): Promise<RequestData | undefined> {

@@ -317,8 +317,8 @@ interface AddSpec {
 
 /**
  * `addRequests` of a batch (regular or forefront), through the raw client or the frontend. A
- * forefront batch is placed request by request, each first, so it is fetched in reverse order:
- * what every client does (the order case of the suite asserts only that the batch comes first).
+ * forefront batch keeps its order at the front: the model places its requests last to first, each
+ * before all others, after the first of equal requests in the batch is known to be the one added.
  */
 class AddCommand extends BaseQueueCommand {
   constructor(
@@ -341,7 +341,11 @@ class AddCommand extends BaseQueueCommand {
     const outcome = await attempt(() =>
       this.via === 'raw' ? system.raw.addRequests(data, { forefront: this.forefront }) : system.frontend.addRequests(options, { forefront: this.forefront }),
     );
-    const processedRequests = data.map((d) => model.add(d, this.forefront));
+    const processedRequests: AddRequestResult[] = new Array(data.length);
+    const firstIndexes = data.flatMap((d, at) => (data.findIndex((other) => other.id === d.id) === at ? [at] : []));
+    const laterIndexes = data.flatMap((_, at) => (firstIndexes.includes(at) ? [] : [at]));
+    const order = this.forefront ? [...firstIndexes.reverse(), ...laterIndexes] : data.map((_, at) => at);
+    for (const at of order) processedRequests[at] = model.add(data[at]!, this.forefront);
     expect(expectValueOutcome(outcome, step), `${step}: addRequests result`).toEqual({ processedRequests, unprocessedRequests: [] });
   }
 
@@ -464,15 +468,8 @@ class ReclaimCommand extends BaseQueueCommand {
     expectChangeOutcome(outcome, refusal, changedResult(sent, wasHandled), step);
     if (refusal !== undefined || !request || wasHandled) return;
     request.data = structuredClone(sent);
-    if (request.state === 'pending' && !this.forefront) {
-      // Reclaiming a request nobody holds, without forefront: the contract does not say where it
-      // goes (the memory and fs clients put it last, the cloud client leaves it where it is, as
-      // the API's update does). Either is accepted; the model follows what the client did.
-      const head = (await system.raw.listHead({ limit: 100 })).map((r) => r.id);
-      const stays = model.head().map((r) => r.data.id);
-      if (head.at(-1) === id && !head.every((headId, i) => headId === stays[i])) model.place(request, false);
-      return;
-    }
+    // Reclaiming a request nobody holds leaves it where it is, unless forefront moves it first.
+    if (request.state === 'pending' && !this.forefront) return;
     model.place(request, this.forefront);
   }
 
@@ -838,6 +835,17 @@ export const QUEUE_REGRESSIONS: readonly QueueRegression[] = [
     // cloud: the reclaim updated without forefront, then ended a lock the request did not have: it stayed last.
     name: 'reclaiming a pending request that nobody holds, with forefront, puts it first',
     commands: () => [add([1, 0]), new ReclaimCommand('B', p(0), {}, true)],
+  },
+  {
+    // The contract left it open; memory and fs put the request last, the cloud client left it in place.
+    name: 'reclaiming a pending request that nobody holds, without forefront, leaves it where it is',
+    commands: () => [add([1, 0, 2]), new ReclaimCommand('A', p(1), { retries: 1 }, false)],
+  },
+  {
+    // fs: the reclaimed request got a new order key on disk though it stayed in place; after the reopen it came last.
+    name: 'a request unlocked first, then reclaimed by another consumer, keeps its place after a reopen',
+    needsReopen: true,
+    commands: () => [add([1, 0]), new LockCommand('B', 2), new UnlockCommand('B', held(0), true), new ReclaimCommand('A', p(1), {}, false), new ReopenCommand()],
   },
   {
     // fs: the unlocked request kept its old order key on disk and came back first after the reopen.

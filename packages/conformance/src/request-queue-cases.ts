@@ -310,13 +310,25 @@ export function defineRequestQueueCases(ctx: SuiteContext): void {
         expect(await drainUrls(queue)).toEqual(['f2', 'f1', 'r1', 'r2', 'r3'].map(url));
       });
 
-      test('a forefront batch comes before the regular requests', async (storageClient) => {
+      test('a forefront batch keeps its order, before the regular requests and earlier forefront ones', async (storageClient) => {
         const queue = await openQueue(storageClient);
         await queue.addRequests([url('r1'), url('r2')]);
         await queue.addRequests([url('f1'), url('f2')], { forefront: true });
-        const order = await drainUrls(queue);
-        expect(new Set(order.slice(0, 2))).toEqual(new Set([url('f1'), url('f2')]));
-        expect(order.slice(2)).toEqual([url('r1'), url('r2')]);
+        await queue.addRequests([url('g1'), url('g2'), url('g3')], { forefront: true });
+        expect(await drainUrls(queue)).toEqual(['g1', 'g2', 'g3', 'f1', 'f2', 'r1', 'r2'].map(url));
+      });
+
+      test('a large forefront batch with repeats keeps its order; the first of equal requests is the one added', async (storageClient) => {
+        const queue = await openQueue(storageClient);
+        await queue.addRequest(url('earlier'), { forefront: true });
+        // 60 requests (more than one call of a remote client), the 10th repeated near the end.
+        const batch = Array.from({ length: 60 }, (_, i) => ({ url: url(`b${i}`), userData: { i } }));
+        batch.splice(55, 0, { url: url('b10'), userData: { i: -1 } });
+        const result = await queue.addRequests(batch, { forefront: true });
+        expect(result.processedRequests.map((r) => r.wasAlreadyPresent)).toEqual(batch.map((_, at) => at === 55));
+        expect(result.processedRequests[55]?.requestId).toBe(result.processedRequests[10]?.requestId);
+        expect((await queue.getRequest(result.processedRequests[10]!.requestId))?.userData).toEqual({ i: 10 });
+        expect(await drainUrls(queue)).toEqual([...Array.from({ length: 60 }, (_, i) => url(`b${i}`)), url('earlier')]);
       });
 
       test('adding a present request with forefront does not move it', async (storageClient) => {

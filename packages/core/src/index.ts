@@ -91,7 +91,7 @@ export { Dataset, type DatasetItem, type DatasetPage, type ExportOptions, type G
 export { KeyValueStore, type IterateKeysOptions, type SetValueOptions } from './key-value-store.js';
 export { RequestQueue, type RequestPlacementOptions } from './request-queue.js';
 export { createStorageId } from './storage-ids.js';
-export { RequestQueueIndex, type RequestSlotsPage, type RequestState } from './request-queue-index.js';
+export { RequestQueueIndex, placementOrder, type RequestSlotsPage, type RequestState } from './request-queue-index.js';
 export {
   ANONYMOUS_CLIENT_KEY,
   MAX_LOCK_LIMIT,

@@ -63,6 +63,30 @@ class Places {
   }
 }
 
+/**
+ * The order in which a client places a batch of requests added together, as indexes into the
+ * batch: regular requests in their order; forefront ones so that the batch keeps its order at the
+ * front (its first request is fetched first, before every earlier forefront request), which means
+ * placing them last to first. A request whose id came earlier in the batch comes after all the
+ * others, so the first of equal requests is the one added.
+ */
+export function placementOrder(requests: readonly { readonly id: string }[], forefront: boolean): number[] {
+  const indexes = requests.map((_, at) => at);
+  if (!forefront || requests.length < 2) return indexes;
+  const seen = new Set<string>();
+  const firsts: number[] = [];
+  const repeats: number[] = [];
+  for (const at of indexes) {
+    const { id } = requests[at]!;
+    if (seen.has(id)) repeats.push(at);
+    else {
+      seen.add(id);
+      firsts.push(at);
+    }
+  }
+  return [...firsts.reverse(), ...repeats];
+}
+
 /** A page of {@link RequestQueueIndex.page}: slots in id order, and the id to continue after. */
 export interface RequestSlotsPage {
   readonly slots: number[];

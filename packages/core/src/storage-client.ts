@@ -220,7 +220,10 @@ export interface RequestQueueClient {
   unlockRequests(options: { readonly clientKey: string }): Promise<number>;
   /** Stores `request` as handled (with its `handledAt` set) and ends its lock. */
   markRequestAsHandled(request: RequestData, options?: RequestChangeOptions): Promise<AddRequestResult>;
-  /** Stores `request`, ends its lock and makes it pending again (first with `forefront`). */
+  /**
+   * Stores `request`, ends its lock and makes it pending again: last, or first with `forefront`.
+   * A pending request nobody holds stays where it is, unless `forefront` moves it first.
+   */
   reclaimRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult>;
   /**
    * Stores changes to a request. Its lock stays as it is, except that setting `handledAt` on an

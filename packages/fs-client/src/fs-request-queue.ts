@@ -3,6 +3,7 @@ import { basename, join } from 'node:path';
 import {
   RequestQueueIndex,
   RequestQueueLocks,
+  placementOrder,
   StorageError,
   httpMethodSchema,
   notFound,
@@ -485,18 +486,19 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
       serializeRequestData(request);
     }
     const index = this.#index;
-    const processedRequests: AddRequestResult[] = [];
-    for (const request of requests) {
+    const processedRequests: AddRequestResult[] = new Array(requests.length);
+    for (const at of placementOrder(requests, forefront)) {
+      const request = requests[at]!;
       const existing = index.find(request.id);
       if (existing !== -1) {
-        processedRequests.push(this.#result(request, index.stateOf(existing) === 'handled'));
+        processedRequests[at] = this.#result(request, index.stateOf(existing) === 'handled');
         continue;
       }
       const handled = request.handledAt !== undefined;
       const orderNo = handled ? null : this.#nextOrderNo(forefront);
       this.#writeRequest(request, orderNo);
       index.add(request.id, { handled, forefront, orderNo: orderNo ?? 0 });
-      processedRequests.push({ requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false });
+      processedRequests[at] = { requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false };
     }
     this.touch(true);
     this.#afterChange();
@@ -557,12 +559,15 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   async reclaimRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
     const slot = this.#locks.changeableSlot(request.id, options?.clientKey);
-    if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
+    const state = this.#index.stateOf(slot);
+    if (state === 'handled') return this.#result(request, true);
     const { handledAt: _ignored, ...pending } = request;
-    const orderNo = this.#nextOrderNo(options.forefront);
+    // A pending request nobody held stays where it is, unless forefront moves it first.
+    const placed = state !== 'pending' || options.forefront;
+    const orderNo = placed ? this.#nextOrderNo(options.forefront) : (this.#index.orderNoOf(slot) ?? this.#nextOrderNo(false));
     this.#writeRequest(pending, orderNo);
     this.#locks.release(slot);
-    this.#index.makePending(slot, options.forefront, orderNo);
+    if (placed) this.#index.makePending(slot, options.forefront, orderNo);
     this.touch(true);
     this.#afterChange();
     return this.#result(request, false);

@@ -2,6 +2,7 @@ import {
   RequestQueueIndex,
   RequestQueueLocks,
   notFound,
+  placementOrder,
   serializeRequestData,
   type AddRequestResult,
   type AddRequestsResult,
@@ -57,18 +58,19 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
 
   async addRequests(requests: readonly RequestData[], { forefront }: PlacementOptions): Promise<AddRequestsResult> {
     this.assertLive();
-    const processedRequests: AddRequestResult[] = [];
+    const processedRequests: AddRequestResult[] = new Array(requests.length);
     // Every request's JSON first: one that cannot be stored means none is added.
     const jsons = requests.map(serializeRequestData);
-    for (const [at, request] of requests.entries()) {
+    for (const at of placementOrder(requests, forefront)) {
+      const request = requests[at]!;
       const existing = this.#index.find(request.id);
       if (existing !== -1) {
-        processedRequests.push(this.#result(request, this.#index.stateOf(existing) === 'handled'));
+        processedRequests[at] = this.#result(request, this.#index.stateOf(existing) === 'handled');
         continue;
       }
       const slot = this.#index.add(request.id, { handled: request.handledAt !== undefined, forefront, orderNo: 0 });
       this.#json[slot] = jsons[at];
-      processedRequests.push({ requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false });
+      processedRequests[at] = { requestId: request.id, uniqueKey: request.uniqueKey, wasAlreadyPresent: false, wasAlreadyHandled: false };
     }
     this.#touch(true);
     return { processedRequests, unprocessedRequests: [] };
@@ -123,12 +125,14 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
   async reclaimRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
     const slot = this.#locks.changeableSlot(request.id, options?.clientKey);
-    if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
+    const state = this.#index.stateOf(slot);
+    if (state === 'handled') return this.#result(request, true);
     const { handledAt: _ignored, ...pending } = request;
     const json = serializeRequestData(pending);
     this.#locks.release(slot);
     this.#json[slot] = json;
-    this.#index.makePending(slot, options.forefront, 0);
+    // A pending request nobody held stays where it is, unless forefront moves it first.
+    if (state !== 'pending' || options.forefront) this.#index.makePending(slot, options.forefront, 0);
     this.#touch(true);
     return this.#result(request, false);
   }

@@ -7,9 +7,8 @@ local idsKey = KEYS[6]
 assertStorage(metaKey)
 local forefront = ARGV[1] == '1'
 local n = (#ARGV - 1) / 3
--- One block of order numbers for the batch, as if its requests were placed one by one: regular
--- ones in their order, forefront ones each before all others (so the batch's last comes first,
--- as on every client), ahead of every earlier forefront request.
+-- One block of order numbers for the batch: regular ones in their order; forefront ones ahead of
+-- every earlier forefront request, the batch keeping its order (its first request comes first).
 local last = redis.call('HINCRBY', metaKey, forefront and 'fseq' or 'seq', n)
 local results = {}
 local added = false
@@ -20,7 +19,7 @@ for i = 0, n - 1 do
     redis.call('ZADD', idsKey, 0, id)
     if handled ~= '1' then
       if forefront then
-        redis.call('ZADD', pendingKey, -(last - n + 1 + i), id)
+        redis.call('ZADD', pendingKey, -(last - i), id)
       else
         redis.call('ZADD', pendingKey, last - n + 1 + i, id)
       end

@@ -1,4 +1,5 @@
--- Stores a request, ends its lock and makes it pending again (last, or first with forefront).
+-- Stores a request, ends its lock and makes it pending again (last, or first with forefront); a
+-- pending request nobody held stays where it is unless forefront moves it first.
 -- KEYS: the queue's. ARGV[1] id, ARGV[2] clientKey ('' for none), ARGV[3] '1' for forefront,
 -- ARGV[4] JSON (without handledAt).
 -- Returns 0, or 1 when it was handled already (then nothing changes). NOTFOUND, LOCKED.
@@ -10,6 +11,6 @@ assertMayChange(id, clientKey)
 if state == 'handled' then return 1 end
 endLock(id)
 redis.call('HSET', requestsKey, id, ARGV[4])
-placePending(id, ARGV[3] == '1')
+if state ~= 'pending' or ARGV[3] == '1' then placePending(id, ARGV[3] == '1') end
 touch(metaKey, now, true)
 return 0
