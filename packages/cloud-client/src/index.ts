@@ -6,7 +6,7 @@
  */
 
 /** The storage client over HTTP, and its options. */
-export { CloudStorageClient, type CloudStorageClientOptions } from './cloud-storage-client.js';
+export { CloudStorageClient, DEFAULT_NETWORK_RETRY_DEADLINE_MS, type CloudStorageClientOptions } from './cloud-storage-client.js';
 /** The signature of a signed record URL (HMAC-SHA256, first 30 hex digits in base 62). */
 /** Most requests one batch call adds (25). */
 export { BATCH_SIZE } from './cloud-request-queue.js';
