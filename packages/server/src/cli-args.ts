@@ -8,6 +8,8 @@ export interface CliOptions {
   readonly storageDir: string | undefined;
   readonly token: string | undefined;
   readonly help: boolean;
+  /** Print the version of `@x/server` and exit. */
+  readonly version: boolean;
 }
 
 /** A bad command line; the bin prints its message on one line and exits with 2. */
@@ -26,7 +28,8 @@ Options:
   --memory            keep storages in memory (the default)
   --storage-dir DIR   keep storages on disk in DIR, Crawlee's layout (needs @x/fs-client)
   --token TOKEN       require this token (Authorization: Bearer TOKEN); also from X_STORAGE_SERVER_TOKEN
-  -h, --help          this help`;
+  -h, --help          this help
+  -v, --version       the version of @x/server`;
 
 /** Parses the bin's arguments; throws {@link CliUsageError} for a bad command line. */
 export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = process.env): CliOptions {
@@ -41,6 +44,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
         'storage-dir': { type: 'string' },
         token: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
       },
       allowPositionals: false,
       strict: true,
@@ -57,5 +61,5 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
   if (storageDir !== undefined && storageDir.trim() === '') throw new CliUsageError('--storage-dir must not be empty');
   const token = values.token ?? (env['X_STORAGE_SERVER_TOKEN'] || undefined);
   if (token !== undefined && token === '') throw new CliUsageError('--token must not be empty');
-  return { port: Number(portText), host, storageDir, token, help: values.help ?? false };
+  return { port: Number(portText), host, storageDir, token, help: values.help ?? false, version: values.version ?? false };
 }

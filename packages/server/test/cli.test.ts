@@ -13,13 +13,14 @@ function runCli(args: string[]): { status: number | null; stdout: string; stderr
 
 describe('x-storage-server command line', () => {
   it('parses the options', () => {
-    expect(parseCliArgs([], {})).toEqual({ port: 8787, host: '127.0.0.1', storageDir: undefined, token: undefined, help: false });
+    expect(parseCliArgs([], {})).toEqual({ port: 8787, host: '127.0.0.1', storageDir: undefined, token: undefined, help: false, version: false });
     expect(parseCliArgs(['--port', '0', '--host', '::1', '--storage-dir', '/tmp/s', '--token', 't'], {})).toEqual({
       port: 0,
       host: '::1',
       storageDir: '/tmp/s',
       token: 't',
       help: false,
+      version: false,
     });
     expect(parseCliArgs(['--memory'], { X_STORAGE_SERVER_TOKEN: 'env' }).token).toBe('env');
     for (const bad of [['--port', 'x'], ['--port', '70000'], ['--memory', '--storage-dir', 'd'], ['--nope'], ['extra'], ['--token', '']]) {
