@@ -114,7 +114,15 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const rest = segments.slice(1);
       if (!authorized(req, query, rest, method)) {
         req.resume();
-        throw new ApiError(401, 'token-not-valid', 'Authentication token is not valid.');
+        // Say which of the two it is: no token at all, or a token that is not the server's.
+        const tokenGiven = req.headers.authorization !== undefined || query.has('token');
+        throw new ApiError(
+          401,
+          'token-not-valid',
+          tokenGiven
+            ? 'Authentication token is not valid: the token sent (Authorization header or ?token=) is not the one this server requires.'
+            : 'Authentication token was not provided: send it as "Authorization: Bearer <token>" or as ?token=<token>.',
+        );
       }
       const call: Call = { req, res, method, segments: rest, query };
       await route(ctx, call);
