@@ -1,6 +1,6 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, posix } from 'node:path';
+import { dirname, join, posix, relative } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { publishedPackages, repoRoot, run } from './repo.js';
 
@@ -19,12 +19,22 @@ interface PackResult {
   readonly files: { readonly path: string }[];
 }
 
-/** The files `npm pack` would put in the tarball of the package in `dir`. */
+let packing: Promise<Map<string, string[]>> | undefined;
+
+/**
+ * The files `npm pack` would put in the tarball of the package in `dir` (one `npm pack --dry-run`
+ * for every package, as starting npm takes a while).
+ */
 async function packedFiles(dir: string): Promise<string[]> {
-  const result = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts'], { cwd: dir });
-  expect(result.status, result.stderr).toBe(0);
-  const [pack] = JSON.parse(result.stdout) as PackResult[];
-  return pack!.files.map((file) => file.path).sort();
+  packing ??= (async () => {
+    const folders = packages.map((p) => `./${relative(repoRoot, p.dir)}`);
+    const result = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts', ...folders], { cwd: repoRoot });
+    expect(result.status, result.stderr).toBe(0);
+    const packs = JSON.parse(result.stdout) as (PackResult & { name: string })[];
+    return new Map(packs.map((pack) => [pack.name, pack.files.map((file) => file.path).sort()]));
+  })();
+  const name = packages.find((p) => p.dir === dir)!.manifest.name;
+  return (await packing).get(name) ?? [];
 }
 
 describe('the repository', () => {
