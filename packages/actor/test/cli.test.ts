@@ -9,7 +9,7 @@ import { CLI_USAGE, CliUsageError, parseCliArgs } from '../src/cli-args.js';
 import { exportDataset, findDataset } from '../src/cli-export.js';
 import { prepareRun } from '../src/cli-run.js';
 import { ProgressBar, wantsProgressBar } from '../src/progress-bar.js';
-import { cleanEnv, cliArgs, nodeTsArgs, packageDir, removeTempDirs, runCli, tempDir } from './helpers.js';
+import { cleanEnv, cliArgs, nodeTsArgs, packageDir, removeTempDirs, runCli, tempDir, withoutNpmConfig } from './helpers.js';
 
 afterAll(removeTempDirs);
 
@@ -105,7 +105,7 @@ describe('x-actor run', () => {
     // npm starts server.js when there is no start script, also from a folder below: that still runs.
     writeFileSync(join(cwd, 'server.js'), 'console.log("SERVER RAN")');
     mkdirSync(join(cwd, 'sub'));
-    const server = await runCli(['run'], { cwd: join(cwd, 'sub') });
+    const server = await runCli(['run'], { cwd: join(cwd, 'sub'), env: withoutNpmConfig(cleanEnv()) });
     expect(server.stderr).toBe('');
     expect(server.status).toBe(0);
     expect(server.stdout).toContain('SERVER RAN');

@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanEnv, packageDir, removeTempDirs, runAsync, tempDir } from './helpers.js';
+import { cleanEnv, packageDir, removeTempDirs, runAsync, tempDir, withoutNpmConfig } from './helpers.js';
 
 // The README runs the bins as `npx x-actor …` and `npx x-storage-server …` in a clone of the
 // repository. These run them the same way, from the repository's root, in child processes
@@ -14,7 +14,7 @@ const repoRoot = join(packageDir, '..', '..');
 const versionOf = (pkg: string): string => (JSON.parse(readFileSync(join(repoRoot, 'packages', pkg, 'package.json'), 'utf8')) as { version: string }).version;
 
 function npx(args: string[], env: Record<string, string> = {}) {
-  return runAsync('npx', ['--no-install', ...args], { cwd: repoRoot, env: cleanEnv(env) });
+  return runAsync('npx', ['--no-install', ...args], { cwd: repoRoot, env: withoutNpmConfig(cleanEnv(env)) });
 }
 
 describe('the bins in a clone of the repository', () => {
