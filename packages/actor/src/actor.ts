@@ -30,14 +30,72 @@ export interface ActorInitOptions extends ActorConfigOptions {
   readonly storageClient?: StorageClient | undefined;
 }
 
-/** Options of {@link Actor.exit}. */
+/** Options of {@link Actor.exit} (those of the Apify SDK's `ExitOptions` but `timeoutSecs`). */
 export interface ActorExitOptions {
-  /** The process exit code; a non-zero one is set as `process.exitCode`. Default 0. */
+  /** The process exit code; a non-zero one is set as `process.exitCode`. Default 0 (1 for {@link Actor.fail}). */
   readonly exitCode?: number | undefined;
-  /** Call `process.exit(exitCode)` once everything is saved. Default false. */
+  /**
+   * Call `process.exit(exitCode)` once everything is saved. Default false: the process ends on its
+   * own when nothing else keeps it alive (the Apify SDK's default is true).
+   */
   readonly exit?: boolean | undefined;
-  /** A last message to log at exit. */
+  /** A last message to log at exit (as an error when `exitCode` is not 0). */
   readonly statusMessage?: string | undefined;
+}
+
+/** Options of {@link Actor.setStatusMessage}: the Apify SDK's `SetStatusMessageOptions`. */
+export interface ActorStatusMessageOptions {
+  /** The message is the run's last one. */
+  readonly isStatusMessageTerminal?: boolean | undefined;
+  /** The level it is logged at; default `INFO`. */
+  readonly level?: 'DEBUG' | 'INFO' | 'WARNING' | 'ERROR' | undefined;
+}
+
+/** Options of {@link Actor.useState}: the Apify SDK's `UseStateOptions`. */
+export interface ActorUseStateOptions {
+  /** Keep the state in this named key-value store instead of the default one. */
+  readonly keyValueStoreName?: string | undefined;
+}
+
+/**
+ * The run's environment as the Apify SDK's `Actor.getEnv()` gives it: each variable by its
+ * camel-case name, `null` when unset. Dates are parsed; `memoryMbytes` is a number.
+ */
+export interface ActorEnv {
+  /** `ACTOR_ID` (`APIFY_ACTOR_ID`). */
+  readonly actorId: string | null;
+  /** `ACTOR_RUN_ID` (`APIFY_ACTOR_RUN_ID`). */
+  readonly actorRunId: string | null;
+  /** `ACTOR_TASK_ID` (`APIFY_ACTOR_TASK_ID`). */
+  readonly actorTaskId: string | null;
+  /** `ACTOR_BUILD_ID` (`APIFY_ACTOR_BUILD_ID`). */
+  readonly actorBuildId: string | null;
+  /** `APIFY_USER_ID`. */
+  readonly userId: string | null;
+  /** `APIFY_TOKEN`. */
+  readonly token: string | null;
+  /** `ACTOR_STARTED_AT` (`APIFY_STARTED_AT`). */
+  readonly startedAt: Date | null;
+  /** `ACTOR_TIMEOUT_AT` (`APIFY_TIMEOUT_AT`). */
+  readonly timeoutAt: Date | null;
+  /** `ACTOR_DEFAULT_KEY_VALUE_STORE_ID` (`APIFY_DEFAULT_KEY_VALUE_STORE_ID`). */
+  readonly defaultKeyValueStoreId: string | null;
+  /** `ACTOR_DEFAULT_DATASET_ID` (`APIFY_DEFAULT_DATASET_ID`). */
+  readonly defaultDatasetId: string | null;
+  /** `ACTOR_DEFAULT_REQUEST_QUEUE_ID` (`APIFY_DEFAULT_REQUEST_QUEUE_ID`). */
+  readonly defaultRequestQueueId: string | null;
+  /** `ACTOR_MEMORY_MBYTES` (`APIFY_MEMORY_MBYTES`). */
+  readonly memoryMbytes: number | null;
+  /** `APIFY_IS_AT_HOME`. */
+  readonly isAtHome: string | null;
+  /** `APIFY_API_BASE_URL`. */
+  readonly apiBaseUrl: string | null;
+  /** `ACTOR_INPUT_KEY` (`APIFY_INPUT_KEY`). */
+  readonly inputKey: string | null;
+  /** `APIFY_LOCAL_STORAGE_DIR`. */
+  readonly localStorageDir: string | null;
+  /** `APIFY_LOG_LEVEL`. */
+  readonly logLevel: string | null;
 }
 
 /** Options of {@link Actor.main}: those of {@link Actor.init}, and whether the process is ended. */
@@ -59,8 +117,18 @@ export interface ActorOpenOptions {
   readonly forceCloud?: boolean | undefined;
 }
 
-/** What the open calls accept: options, a name as a plain string, or nothing for the default storage. */
-export type ActorOpenInput = ActorOpenOptions | string | undefined;
+/**
+ * What the open calls accept first: options, a plain string (an id or a name, as in the Apify SDK:
+ * the storage with that id when there is one, else the one of that name), or nothing (`undefined`,
+ * `null`) for the default storage.
+ */
+export type ActorOpenInput = ActorOpenOptions | string | undefined | null;
+
+/** The second argument of the open calls, as in the Apify SDK's `Actor.openDataset(idOrName, { forceCloud })`. */
+export interface ActorOpenStorageOptions {
+  /** Open it in the cloud (`@x/cloud-client`) even when running locally; wins over `forceCloud` of the first argument. */
+  readonly forceCloud?: boolean | undefined;
+}
 
 /** A listener of an Actor event. */
 export type ActorEventListener<E extends StorageEventName> = (...args: StorageEvents[E]) => unknown;
@@ -104,11 +172,29 @@ async function clientFor(state: RunState, forceCloud: boolean | undefined): Prom
   }
 }
 
-function openInput(input: ActorOpenInput): ActorOpenOptions {
-  if (input === undefined) return {};
-  if (typeof input === 'string') return { name: input };
-  if (typeof input !== 'object' || input === null) throw new StorageError('invalid-argument', 'Open a storage with { id?, name?, forceCloud? } or a name');
-  return input;
+/** The storage to open and where: what `Dataset.open()` and the others take, and `forceCloud`. */
+function openInput(input: ActorOpenInput, options: ActorOpenStorageOptions | undefined): { target: string | { id?: string | undefined; name?: string | undefined }; forceCloud: boolean | undefined } {
+  if (options !== undefined && (typeof options !== 'object' || options === null)) {
+    throw new StorageError('invalid-argument', 'The second argument of the open calls is { forceCloud? }');
+  }
+  if (input === undefined || input === null) return { target: {}, forceCloud: options?.forceCloud };
+  if (typeof input === 'string') return { target: input, forceCloud: options?.forceCloud };
+  if (typeof input !== 'object') throw new StorageError('invalid-argument', 'Open a storage with { id?, name?, forceCloud? }, an id or a name');
+  return { target: { id: input.id, name: input.name }, forceCloud: options?.forceCloud ?? input.forceCloud };
+}
+
+function envValue(env: NodeJS.ProcessEnv, ...names: string[]): string | null {
+  for (const name of names) {
+    const value = env[name];
+    if (value !== undefined && value !== '') return value;
+  }
+  return null;
+}
+
+function envDate(env: NodeJS.ProcessEnv, ...names: string[]): Date | null {
+  const value = envValue(env, ...names);
+  const time = value === null ? Number.NaN : Date.parse(value);
+  return Number.isNaN(time) || time <= 0 ? null : new Date(time);
 }
 
 function persistNow(state: RunState, isMigrating: boolean): Promise<void> {
@@ -143,18 +229,18 @@ export class ActorRun {
   }
 
   /** See {@link Actor.openDataset}. */
-  openDataset(options?: ActorOpenInput): Promise<Dataset> {
-    return Actor.openDataset(options);
+  openDataset(idOrName?: ActorOpenInput, options?: ActorOpenStorageOptions): Promise<Dataset> {
+    return Actor.openDataset(idOrName, options);
   }
 
   /** See {@link Actor.openKeyValueStore}. */
-  openKeyValueStore(options?: ActorOpenInput): Promise<KeyValueStore> {
-    return Actor.openKeyValueStore(options);
+  openKeyValueStore(idOrName?: ActorOpenInput, options?: ActorOpenStorageOptions): Promise<KeyValueStore> {
+    return Actor.openKeyValueStore(idOrName, options);
   }
 
   /** See {@link Actor.openRequestQueue}. */
-  openRequestQueue(options?: ActorOpenInput): Promise<RequestQueue> {
-    return Actor.openRequestQueue(options);
+  openRequestQueue(idOrName?: ActorOpenInput, options?: ActorOpenStorageOptions): Promise<RequestQueue> {
+    return Actor.openRequestQueue(idOrName, options);
   }
 
   /** See {@link Actor.getValue}. */
@@ -177,9 +263,24 @@ export class ActorRun {
     return Actor.pushData(items);
   }
 
+  /** See {@link Actor.useState}. */
+  useState<T = Record<string, unknown>>(name?: string, defaultValue?: T, options?: ActorUseStateOptions): Promise<T> {
+    return Actor.useState<T>(name, defaultValue, options);
+  }
+
+  /** See {@link Actor.setStatusMessage}. */
+  setStatusMessage(statusMessage: string, options?: ActorStatusMessageOptions): Promise<void> {
+    return Actor.setStatusMessage(statusMessage, options);
+  }
+
   /** See {@link Actor.exit}. */
-  exit(options?: ActorExitOptions): Promise<void> {
-    return Actor.exit(options);
+  exit(messageOrOptions?: string | ActorExitOptions, options?: ActorExitOptions): Promise<void> {
+    return Actor.exit(messageOrOptions, options);
+  }
+
+  /** See {@link Actor.fail}. */
+  fail(messageOrOptions?: string | ActorExitOptions, options?: ActorExitOptions): Promise<void> {
+    return Actor.fail(messageOrOptions, options);
   }
 
   /** Ends the run as {@link Actor.exit} does (for `await using`). */
@@ -286,9 +387,12 @@ export class Actor {
    * Ends the run: emits `persistState` (auto-saved values are written) and `exit`, and waits for
    * every listener; writes what the local storage client still holds; then unregisters the run's
    * storage client. With `exit: true` it ends the process with `exitCode`. Calling it when the
-   * Actor is not running only sets the exit code.
+   * Actor is not running only sets the exit code. As in the Apify SDK, the first argument may be
+   * the status message (`Actor.exit('Done')`), with the options second.
    */
-  static async exit(options: ActorExitOptions = {}): Promise<void> {
+  static async exit(messageOrOptions?: string | ActorExitOptions, moreOptions: ActorExitOptions = {}): Promise<void> {
+    const options: ActorExitOptions =
+      typeof messageOrOptions === 'string' ? { ...moreOptions, statusMessage: messageOrOptions } : { ...(messageOrOptions ?? {}), ...moreOptions };
     const exitCode = options.exitCode ?? 0;
     if (!Number.isInteger(exitCode) || exitCode < 0 || exitCode > 255) {
       throw new StorageError('invalid-argument', `exitCode must be an integer from 0 to 255, got ${String(exitCode)}`);
@@ -297,7 +401,7 @@ export class Actor {
     const state = run;
     let failure: unknown;
     if (state) {
-      state.exiting ??= Actor.#finish(state, options.statusMessage);
+      state.exiting ??= Actor.#finish(state, options.statusMessage, exitCode);
       try {
         await state.exiting;
       } catch (error) {
@@ -308,7 +412,16 @@ export class Actor {
     if (failure !== undefined) throw failure;
   }
 
-  static async #finish(state: RunState, statusMessage: string | undefined): Promise<void> {
+  /**
+   * Ends the run as failed: {@link Actor.exit} with exit code 1 unless `exitCode` says otherwise,
+   * the message logged as an error. The Apify SDK's `Actor.fail(messageOrOptions?, options?)`.
+   */
+  static async fail(messageOrOptions?: string | ActorExitOptions, options: ActorExitOptions = {}): Promise<void> {
+    if (typeof messageOrOptions === 'string') return Actor.exit(messageOrOptions, { exitCode: 1, ...options });
+    return Actor.exit({ exitCode: 1, ...(messageOrOptions ?? {}), ...options });
+  }
+
+  static async #finish(state: RunState, statusMessage: string | undefined, exitCode: number): Promise<void> {
     if (state.timer) clearInterval(state.timer);
     state.timer = undefined;
     const errors: unknown[] = [];
@@ -336,7 +449,10 @@ export class Actor {
       }
     }
     Actor.#restore(state);
-    if (statusMessage !== undefined) Actor.log.info(statusMessage);
+    if (statusMessage !== undefined) {
+      if (exitCode === 0) Actor.log.info(statusMessage);
+      else Actor.log.error(statusMessage);
+    }
     if (errors.length > 0) {
       for (const error of errors) Actor.log.exception(error, 'Saving the state at exit failed');
       throw errors[0];
@@ -391,22 +507,96 @@ export class Actor {
     return Actor.getConfig().isAtHome;
   }
 
-  /** Opens a dataset: the default one, one by `id` or `name`; with `forceCloud`, in the cloud. */
-  static async openDataset(options?: ActorOpenInput): Promise<Dataset> {
-    const { id, name, forceCloud } = openInput(options);
-    return Dataset.open({ id, name, storageClient: await clientFor(currentRun(), forceCloud) });
+  /**
+   * Opens a dataset: the default one, one by `id` or `name`, or by a string that is an id or a
+   * name; with `forceCloud`, in the cloud. Both forms work: `Actor.openDataset({ name, forceCloud })`
+   * and the Apify SDK's `Actor.openDataset(idOrName, { forceCloud })`.
+   */
+  static async openDataset(idOrName?: ActorOpenInput, options?: ActorOpenStorageOptions): Promise<Dataset> {
+    const { target, forceCloud } = openInput(idOrName, options);
+    return Dataset.open(target, { storageClient: await clientFor(currentRun(), forceCloud) });
   }
 
-  /** Opens a key-value store: the default one, one by `id` or `name`; with `forceCloud`, in the cloud. */
-  static async openKeyValueStore(options?: ActorOpenInput): Promise<KeyValueStore> {
-    const { id, name, forceCloud } = openInput(options);
-    return KeyValueStore.open({ id, name, storageClient: await clientFor(currentRun(), forceCloud) });
+  /**
+   * Opens a key-value store: the default one, one by `id` or `name`, or by a string that is an id
+   * or a name; with `forceCloud`, in the cloud (both forms as in {@link Actor.openDataset}).
+   */
+  static async openKeyValueStore(idOrName?: ActorOpenInput, options?: ActorOpenStorageOptions): Promise<KeyValueStore> {
+    const { target, forceCloud } = openInput(idOrName, options);
+    return KeyValueStore.open(target, { storageClient: await clientFor(currentRun(), forceCloud) });
   }
 
-  /** Opens a request queue: the default one, one by `id` or `name`; with `forceCloud`, in the cloud. */
-  static async openRequestQueue(options?: ActorOpenInput): Promise<RequestQueue> {
-    const { id, name, forceCloud } = openInput(options);
-    return RequestQueue.open({ id, name, storageClient: await clientFor(currentRun(), forceCloud) });
+  /**
+   * Opens a request queue: the default one, one by `id` or `name`, or by a string that is an id or
+   * a name; with `forceCloud`, in the cloud (both forms as in {@link Actor.openDataset}).
+   */
+  static async openRequestQueue(idOrName?: ActorOpenInput, options?: ActorOpenStorageOptions): Promise<RequestQueue> {
+    const { target, forceCloud } = openInput(idOrName, options);
+    return RequestQueue.open(target, { storageClient: await clientFor(currentRun(), forceCloud) });
+  }
+
+  /**
+   * A state object that is saved for you, as the Apify SDK's `Actor.useState`: the value of the
+   * record `name` (default `APIFY_GLOBAL_STATE`) of the default key-value store (or of the store
+   * `keyValueStoreName`), else `defaultValue` (default `{}`); mutate it, and it is written on every
+   * `persistState` event and at exit. Calling it again gives the same object.
+   */
+  static async useState<T = Record<string, unknown>>(name?: string, defaultValue?: T, options: ActorUseStateOptions = {}): Promise<T> {
+    currentRun();
+    const store = options.keyValueStoreName === undefined ? await Actor.openKeyValueStore() : await Actor.openKeyValueStore({ name: options.keyValueStoreName });
+    return store.getAutoSavedValue<T>(name || 'APIFY_GLOBAL_STATE', defaultValue === undefined ? ({} as T) : defaultValue);
+  }
+
+  /**
+   * Logs the run's status message, `[Status message]: …`, at `level` (default `INFO`), as the
+   * Apify SDK does locally. Setting the message of a run on the Apify platform is not part of these
+   * storages: there it is only logged too.
+   */
+  static async setStatusMessage(statusMessage: string, options: ActorStatusMessageOptions = {}): Promise<void> {
+    if (typeof statusMessage !== 'string') throw new StorageError('invalid-argument', 'setStatusMessage() takes a string');
+    currentRun();
+    const line = `[Status message]: ${statusMessage}`;
+    switch (options.level) {
+      case 'DEBUG':
+        Actor.log.debug(line);
+        break;
+      case 'WARNING':
+        Actor.log.warning(line);
+        break;
+      case 'ERROR':
+        Actor.log.error(line);
+        break;
+      default:
+        Actor.log.info(line);
+    }
+  }
+
+  /**
+   * The Actor's environment variables by their camel-case names, as the Apify SDK's
+   * `Actor.getEnv()` gives them (`null` when unset); the `ACTOR_` names win over the `APIFY_` ones.
+   */
+  static getEnv(env: NodeJS.ProcessEnv = process.env): ActorEnv {
+    const memory = envValue(env, 'ACTOR_MEMORY_MBYTES', 'APIFY_MEMORY_MBYTES');
+    const memoryMbytes = memory === null ? null : Number.parseInt(memory, 10);
+    return {
+      actorId: envValue(env, 'ACTOR_ID', 'APIFY_ACTOR_ID'),
+      actorRunId: envValue(env, 'ACTOR_RUN_ID', 'APIFY_ACTOR_RUN_ID'),
+      actorTaskId: envValue(env, 'ACTOR_TASK_ID', 'APIFY_ACTOR_TASK_ID'),
+      actorBuildId: envValue(env, 'ACTOR_BUILD_ID', 'APIFY_ACTOR_BUILD_ID'),
+      userId: envValue(env, 'APIFY_USER_ID'),
+      token: envValue(env, 'APIFY_TOKEN'),
+      startedAt: envDate(env, 'ACTOR_STARTED_AT', 'APIFY_STARTED_AT'),
+      timeoutAt: envDate(env, 'ACTOR_TIMEOUT_AT', 'APIFY_TIMEOUT_AT'),
+      defaultKeyValueStoreId: envValue(env, 'ACTOR_DEFAULT_KEY_VALUE_STORE_ID', 'APIFY_DEFAULT_KEY_VALUE_STORE_ID'),
+      defaultDatasetId: envValue(env, 'ACTOR_DEFAULT_DATASET_ID', 'APIFY_DEFAULT_DATASET_ID'),
+      defaultRequestQueueId: envValue(env, 'ACTOR_DEFAULT_REQUEST_QUEUE_ID', 'APIFY_DEFAULT_REQUEST_QUEUE_ID'),
+      memoryMbytes: memoryMbytes === null || Number.isNaN(memoryMbytes) ? null : memoryMbytes,
+      isAtHome: envValue(env, 'APIFY_IS_AT_HOME'),
+      apiBaseUrl: envValue(env, 'APIFY_API_BASE_URL'),
+      inputKey: envValue(env, 'ACTOR_INPUT_KEY', 'APIFY_INPUT_KEY'),
+      localStorageDir: envValue(env, 'APIFY_LOCAL_STORAGE_DIR'),
+      logLevel: envValue(env, 'APIFY_LOG_LEVEL'),
+    };
   }
 
   /** The value of `key` in the default key-value store, or `defaultValue` (else `null`) when there is none. */

@@ -16,6 +16,10 @@ Commands:
   storages                                                 list the local storages with their counts
   export DATASET --format json|jsonl|csv [--output FILE]   write a dataset out
 
+Options:
+  -h, --help                                               this help
+  -v, --version                                            the version of @x/actor
+
 ${STORAGE_NOTE}
 Run "x-actor <command> --help" for the options of a command.`,
   run: `Usage: x-actor run [--purge] [--input JSON|FILE] [-- command...]
@@ -61,6 +65,7 @@ export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 /** What the command line asks for. */
 export type CliCommand =
   | { readonly command: 'help'; readonly topic: keyof typeof CLI_USAGE }
+  | { readonly command: 'version' }
   | { readonly command: 'run'; readonly purge: boolean; readonly input: string | undefined; readonly argv: readonly string[] }
   | { readonly command: 'storages' }
   | { readonly command: 'export'; readonly dataset: string; readonly format: ExportFormat; readonly output: string | undefined };
@@ -81,6 +86,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
   const [command, ...rest] = argv;
   if (command === undefined) throw new CliUsageError('missing command: use run, storages or export (x-actor --help)');
   if (command === '-h' || command === '--help' || command === 'help') return { command: 'help', topic: 'main' };
+  if (command === '-v' || command === '--version') return { command: 'version' };
   switch (command) {
     case 'run': {
       const split = rest.indexOf('--');

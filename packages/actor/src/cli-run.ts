@@ -1,6 +1,8 @@
 import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { constants } from 'node:os';
+import { dirname, join } from 'node:path';
 import { KeyValueStore, purgeDefaultStorages, setDefaultStorageClient, setDefaultStorageIds } from '@x/core';
 import { CliUsageError } from './cli-args.js';
 import { resolveConfig, type ActorConfig } from './config.js';
@@ -34,6 +36,36 @@ async function readInput(input: string): Promise<unknown> {
   }
 }
 
+const INSTEAD = 'or give the command to run after "--", e.g. x-actor run -- node main.js';
+
+/**
+ * Checks that `npm start` can start something in `cwd` (a `start` script, or a `server.js`, which
+ * npm starts by default), so a project without one gets a usage error that says what to do
+ * instead of npm's own error; nothing is written before.
+ */
+export async function assertStartable(cwd: string): Promise<void> {
+  // npm uses the nearest package.json, in this folder or above.
+  let project = cwd;
+  while (!existsSync(join(project, 'package.json'))) {
+    const parent = dirname(project);
+    if (parent === project) {
+      throw new CliUsageError(`run: there is no package.json in ${cwd} or above to "npm start": run x-actor in your Actor's folder, ${INSTEAD}`);
+    }
+    project = parent;
+  }
+  const manifest = join(project, 'package.json');
+  let scripts: unknown;
+  try {
+    scripts = (JSON.parse(await readFile(manifest, 'utf8')) as { scripts?: unknown }).scripts;
+  } catch (error) {
+    throw new CliUsageError(`run: ${manifest} cannot be read as JSON: ${(error as Error).message}`);
+  }
+  const start = typeof scripts === 'object' && scripts !== null ? (scripts as Record<string, unknown>)['start'] : undefined;
+  if ((typeof start !== 'string' || start.trim() === '') && !existsSync(join(project, 'server.js'))) {
+    throw new CliUsageError(`run: ${manifest} has no "start" script to run: add one, such as "start": "node main.js", ${INSTEAD}`);
+  }
+}
+
 /** Prepares the local storages (purge, input) for a run and returns the configuration. */
 export async function prepareRun(options: Pick<RunActorOptions, 'purge' | 'input'>): Promise<ActorConfig> {
   const input = options.input === undefined ? undefined : await readInput(options.input);
@@ -55,6 +87,7 @@ export async function prepareRun(options: Pick<RunActorOptions, 'purge' | 'input
  * with `CRAWLEE_STORAGE_DIR` set, and resolves to its exit code.
  */
 export async function runActor(options: RunActorOptions): Promise<number> {
+  if (options.argv.length === 0) await assertStartable(process.cwd());
   const config = await prepareRun(options);
   const [command, ...args] = options.argv.length > 0 ? options.argv : ['npm', 'start'];
   const env = { ...process.env, CRAWLEE_STORAGE_DIR: config.storageDir };

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { StorageError } from '@x/core';
 import { CLI_USAGE, CliUsageError, parseCliArgs, type CliCommand } from './cli-args.js';
@@ -13,6 +14,12 @@ async function main(command: CliCommand): Promise<number> {
     case 'help':
       process.stdout.write(`${CLI_USAGE[command.topic]}\n`);
       return 0;
+    case 'version': {
+      // The package's own manifest: ../package.json from src/ and from dist/ alike.
+      const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+      process.stdout.write(`${manifest.version}\n`);
+      return 0;
+    }
     case 'run':
       return runActor(command);
     case 'storages': {

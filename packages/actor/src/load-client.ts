@@ -43,8 +43,37 @@ export async function createFsClient(storageDir: string): Promise<StorageClient>
   return new module.FileSystemStorageClient({ storageDir });
 }
 
-/** Loads `@x/cloud-client` and makes its client for the given token and base URL. */
+/** The host of the Apify platform's API, which always needs a token. */
+const APIFY_API_HOST = 'api.apify.com';
+
+/**
+ * Checks the configuration of the cloud storage before anything is sent: the Apify platform's
+ * API needs a token, so without `APIFY_TOKEN` (or the `token` option) it is an `invalid-argument`
+ * error at once that says so, instead of calls that fail later. A server of your own at
+ * `APIFY_API_BASE_URL` (an `@x/server`) may run without a token; it is not checked then.
+ */
+export function assertCloudConfig(options: { token: string | undefined; baseUrl: string }): void {
+  let host: string;
+  try {
+    host = new URL(options.baseUrl).hostname.toLowerCase();
+  } catch {
+    throw new StorageError('invalid-argument', `Cloud storage: the API base URL must be an absolute http(s) URL, got ${JSON.stringify(options.baseUrl)} (APIFY_API_BASE_URL)`);
+  }
+  if ((options.token === undefined || options.token === '') && (host === APIFY_API_HOST || host.endsWith('.apify.com'))) {
+    throw new StorageError(
+      'invalid-argument',
+      `Cloud storage (forceCloud or APIFY_IS_AT_HOME) needs an API token, and APIFY_TOKEN is not set: set APIFY_TOKEN, ` +
+        `or pass { token } to Actor.init(); to use a server of your own, set APIFY_API_BASE_URL (now ${options.baseUrl})`,
+    );
+  }
+}
+
+/**
+ * Loads `@x/cloud-client` and makes its client for the given token and base URL, after checking
+ * the configuration with {@link assertCloudConfig}.
+ */
 export async function createCloudClient(options: { token: string | undefined; baseUrl: string }): Promise<StorageClient> {
   const module = await importOptionalPackage<CloudClientModule>(CLIENT_PACKAGES.cloud, 'Cloud storage (forceCloud or APIFY_IS_AT_HOME)');
+  assertCloudConfig(options);
   return new module.CloudStorageClient({ token: options.token, baseUrl: options.baseUrl });
 }

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Dataset, KeyValueStore, RequestQueue } from '@x/core';
@@ -9,7 +9,7 @@ import { CLI_USAGE, CliUsageError, parseCliArgs } from '../src/cli-args.js';
 import { exportDataset, findDataset } from '../src/cli-export.js';
 import { prepareRun } from '../src/cli-run.js';
 import { ProgressBar, wantsProgressBar } from '../src/progress-bar.js';
-import { cleanEnv, cliArgs, nodeTsArgs, packageDir, removeTempDirs, runCli, tempDir } from './helpers.js';
+import { cleanEnv, cliArgs, nodeTsArgs, packageDir, removeTempDirs, runCli, tempDir, withoutNpmConfig } from './helpers.js';
 
 afterAll(removeTempDirs);
 
@@ -84,6 +84,31 @@ describe('x-actor run', () => {
     expect(result.status).toBe(7);
     const line = result.stdout.split('\n').find((l) => l.startsWith('{'));
     expect(JSON.parse(line!)).toEqual({ abs: true, dir: storageDir, input: { from: 'file' }, datasets: 0, old: false });
+  });
+
+  it('without a start script (or a package.json), says what to do instead of npm\'s error, and writes nothing', async () => {
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: 'my-actor', private: true, scripts: { test: 'true' } }));
+    const noScript = await runCli(['run', '--input', '{"a":1}'], { cwd });
+    expect(noScript.status).toBe(2);
+    expect(noScript.stdout).toBe('');
+    expect(noScript.stderr).toBe(
+      `x-actor: run: ${join(cwd, 'package.json')} has no "start" script to run: add one, such as "start": "node main.js", or give the command to run after "--", e.g. x-actor run -- node main.js\n`,
+    );
+    expect(existsSync(join(cwd, 'storage'))).toBe(false);
+    const empty = tempDir();
+    const noPackage = await runCli(['run'], { cwd: empty });
+    expect(noPackage.status).toBe(2);
+    expect(noPackage.stderr).toBe(
+      `x-actor: run: there is no package.json in ${empty} or above to "npm start": run x-actor in your Actor's folder, or give the command to run after "--", e.g. x-actor run -- node main.js\n`,
+    );
+    // npm starts server.js when there is no start script, also from a folder below: that still runs.
+    writeFileSync(join(cwd, 'server.js'), 'console.log("SERVER RAN")');
+    mkdirSync(join(cwd, 'sub'));
+    const server = await runCli(['run'], { cwd: join(cwd, 'sub'), env: withoutNpmConfig(cleanEnv()) });
+    expect(server.stderr).toBe('');
+    expect(server.status).toBe(0);
+    expect(server.stdout).toContain('SERVER RAN');
   });
 
   it('a bad --input is a usage error and nothing runs', async () => {

@@ -41,6 +41,14 @@ export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv 
   return { ...env, ...extra };
 }
 
+/**
+ * `env` without the `npm_config_*` variables a package manager running the tests sets (pnpm's are
+ * unknown to npm, which warns about them on stderr), for children that run npm or npx.
+ */
+export function withoutNpmConfig(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(env).filter(([key]) => !/^npm_config_/i.test(key)));
+}
+
 /** Runs node with the given arguments and waits for it. */
 export function runNode(args: readonly string[], options: { cwd: string; env?: NodeJS.ProcessEnv; input?: string }): SpawnSyncReturns<string> {
   return spawnSync(process.execPath, args, {

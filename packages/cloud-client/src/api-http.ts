@@ -17,6 +17,12 @@ export interface ApiHttpOptions {
   readonly timeoutMs: number;
   readonly maxAttempts: number;
   readonly retryBaseDelayMs: number;
+  /**
+   * How long a call keeps retrying network errors (no HTTP answer: refused, unresolvable host,
+   * dropped connection, connect timeout), counted from the first of them since the last answer.
+   * A retry whose delay would end past it is not made.
+   */
+  readonly networkRetryDeadlineMs: number;
 }
 
 /** One API call. `path` is relative to `/v2/`, its segments already URL-encoded. */
@@ -61,7 +67,8 @@ function sleep(ms: number): Promise<void> {
 
 /**
  * The HTTP layer of the cloud client: got with keep-alive agents, a timeout per attempt, retries
- * with jittered exponential backoff on 429, 5xx and network errors, gzip for large bodies, and
+ * with jittered exponential backoff on 429, 5xx and network errors (these only until a deadline,
+ * so an unreachable server fails in seconds, naming the base URL), gzip for large bodies, and
  * API errors turned into {@link StorageError}s. The token is only ever put in the Authorization
  * header; it is never part of a message, and errors keep no reference to the request options.
  */
@@ -70,6 +77,8 @@ export class ApiHttp {
   readonly #agents: { http: HttpAgent; https: HttpsAgent };
   readonly #maxAttempts: number;
   readonly #retryBaseDelayMs: number;
+  readonly #networkRetryDeadlineMs: number;
+  readonly #timeoutMs: number;
   /** Base URL of the API, without the trailing `/v2`. */
   readonly baseUrl: string;
 
@@ -77,6 +86,8 @@ export class ApiHttp {
     this.baseUrl = options.baseUrl;
     this.#maxAttempts = options.maxAttempts;
     this.#retryBaseDelayMs = options.retryBaseDelayMs;
+    this.#networkRetryDeadlineMs = options.networkRetryDeadlineMs;
+    this.#timeoutMs = options.timeoutMs;
     this.#agents = {
       http: new HttpAgent({ keepAlive: true, maxSockets: 64 }),
       https: new HttpsAgent({ keepAlive: true, maxSockets: 64 }),
@@ -129,34 +140,54 @@ export class ApiHttp {
     }
     const label = `${call.method} /v2/${call.path}`;
     let lastProblem = '';
-    for (let attempt = 1; attempt <= this.#maxAttempts; attempt++) {
-      if (attempt > 1) await sleep(this.retryDelay(attempt - 1));
+    /** When the current run of network errors (no HTTP answer since) began. */
+    let unreachableSince: number | undefined;
+    let attempt = 1;
+    for (; ; attempt++) {
       let response: ApiResponse;
       try {
+        // While the server does not answer, connecting may take no longer than the time left to retry.
+        const connectMs = Math.max(1, Math.min(this.#timeoutMs, this.#networkRetryDeadlineMs - (unreachableSince === undefined ? 0 : Date.now() - unreachableSince)));
         const answer = await this.#got(call.path, {
           method: call.method,
           searchParams,
           headers,
+          timeout: { request: this.#timeoutMs, lookup: connectMs, connect: connectMs, secureConnect: connectMs },
           ...(body === undefined ? {} : { body }),
         });
         response = { statusCode: answer.statusCode, headers: answer.headers, body: answer.rawBody };
       } catch (error) {
-        // A network error or timeout: retry. Only the code and message are kept (no request options).
+        // A network error or timeout: retry while the deadline allows. Only the code and message are
+        // kept (no request options).
         const e = error as { code?: string; message?: string };
         lastProblem = `${e.code ?? 'network error'}: ${e.message ?? ''}`.trim();
+        unreachableSince ??= Date.now();
+        const delay = this.retryDelay(attempt);
+        if (attempt >= this.#maxAttempts || Date.now() - unreachableSince + delay > this.#networkRetryDeadlineMs) {
+          const seconds = ((Date.now() - unreachableSince) / 1000).toFixed(1);
+          throw new StorageError(
+            'io',
+            `Cannot reach the API at ${this.baseUrl} (${label}): ${lastProblem}; gave up after ${attempt} attempts in ${seconds} s. ` +
+              'Check the base URL (APIFY_API_BASE_URL) and that the server is running.',
+          );
+        }
+        await sleep(delay);
         continue;
       }
+      unreachableSince = undefined;
       const status = response.statusCode;
       if (status === 429 || status >= 500) {
         const apiError = errorOf(response.body);
         lastProblem = `HTTP ${status}${apiError ? ` ${apiError.type}: ${apiError.message}` : ''}`;
+        if (attempt >= this.#maxAttempts) break;
+        await sleep(this.retryDelay(attempt));
         continue;
       }
       if (status < 300) return response;
       if (status === 404 && call.notFound === 'absent') return response;
       throw this.#toError(call, label, response);
     }
-    throw new StorageError('internal', `${label} failed after ${this.#maxAttempts} attempts; last: ${lastProblem}`);
+    throw new StorageError('internal', `${label} failed after ${attempt} attempts; last: ${lastProblem}`);
   }
 
   #toError(call: ApiCall, label: string, response: ApiResponse): StorageError {

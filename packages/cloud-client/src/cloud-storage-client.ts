@@ -34,6 +34,12 @@ export interface CloudStorageClientOptions {
   readonly maxAttempts?: number | undefined;
   /** Delay before the first retry in milliseconds, doubled each time and jittered; default 500. */
   readonly retryBaseDelayMs?: number | undefined;
+  /**
+   * How long one call keeps retrying when the server does not answer at all (connection refused,
+   * host not found, connect timeout), in milliseconds; default 10,000. Then the call fails with an
+   * `io` error naming the base URL. Answers of 429 and 5xx are retried `maxAttempts` times, as before.
+   */
+  readonly networkRetryDeadlineMs?: number | undefined;
   /** Seconds a fetched request stays locked (prolonged while in progress); default 60. */
   readonly requestLockSecs?: number | undefined;
   /** This client's key for request locks; default a random one per client object. */
@@ -50,6 +56,9 @@ const PATHS: Record<StorageKind, string> = { dataset: 'datasets', keyValueStore:
 const LABELS: Record<StorageKind, string> = { dataset: 'Dataset', keyValueStore: 'Key-value store', requestQueue: 'Request queue' };
 const SCHEMAS = { dataset: datasetMetadataSchema, keyValueStore: keyValueStoreMetadataSchema, requestQueue: requestQueueMetadataSchema } as const;
 const LIST_PAGE = 1000;
+
+/** How long a call retries a server that does not answer, by default: 10 s. */
+export const DEFAULT_NETWORK_RETRY_DEADLINE_MS = 10_000;
 
 function positive(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
@@ -91,6 +100,7 @@ export class CloudStorageClient implements StorageClient {
       timeoutMs: positive(options.timeoutMs, 30_000, 'timeoutMs'),
       maxAttempts: Math.floor(positive(options.maxAttempts, 8, 'maxAttempts')),
       retryBaseDelayMs: positive(options.retryBaseDelayMs, 500, 'retryBaseDelayMs'),
+      networkRetryDeadlineMs: positive(options.networkRetryDeadlineMs, DEFAULT_NETWORK_RETRY_DEADLINE_MS, 'networkRetryDeadlineMs'),
     });
     this.clientKey = options.clientKey ?? randomBytes(8).toString('hex');
     this.requestLockSecs = positive(options.requestLockSecs, 60, 'requestLockSecs');

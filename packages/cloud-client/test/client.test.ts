@@ -74,7 +74,7 @@ describe('CloudStorageClient', () => {
     const gone = new CloudStorageClient({ baseUrl: 'http://127.0.0.1:9', token: secret, retryBaseDelayMs: 1, maxAttempts: 2 });
     cleanups.push(() => gone.close());
     const network = await KeyValueStore.open({ name: 'x', storageClient: gone }).catch((e: unknown) => e);
-    expect(StorageError.is(network, 'internal')).toBe(true);
+    expect(StorageError.is(network, 'io')).toBe(true);
     for (const shown of [refused, network, wrong, gone]) {
       const text = `${String(shown)} ${(shown as Error).stack ?? ''} ${inspect(shown, { depth: Infinity, showHidden: true })} ${JSON.stringify(shown)}`;
       expect(text).not.toContain(secret);

@@ -223,7 +223,9 @@ function defineKindCases<S extends StorageHandle>(ctx: SuiteContext, k: StorageK
       for (const name of ['default', 'DEFAULT', 'Default']) {
         const error = await expectStorageError(k.open({ name, storageClient }), 'invalid-name');
         expect(error.message).toContain('reserved');
-        await withDefaultClient(storageClient, () => expectStorageError(k.open(name), 'invalid-name'));
+        // A plain string is an id or a name, as in Crawlee: `default`, the default id, is the default storage.
+        if (name === 'default') expect(await withDefaultClient(storageClient, () => k.open(name))).toBe(defaultStorage);
+        else await withDefaultClient(storageClient, () => expectStorageError(k.open(name), 'invalid-name'));
       }
       expect((await k.list(storageClient)).map((m) => [m.id, m.name])).toEqual([[defaultStorage.id, undefined]]);
       expect(await k.count(defaultStorage)).toBe(1);

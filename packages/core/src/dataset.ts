@@ -1,23 +1,23 @@
 import { StorageError } from './errors.js';
-import { itemsToCsv, itemsToJson, projectItems } from './export-format.js';
+import { itemsToCsv, itemsToJson, projectItems, type ItemProjectionOptions } from './export-format.js';
 import { KeyValueStore } from './key-value-store.js';
 import type { DatasetMetadata } from './models.js';
 import type { DatasetClient, StorageClient } from './storage-client.js';
-import { forgetStorage, openCached, type OpenStorageInput } from './storage-registry.js';
+import { forgetStorage, openCached, type OpenStorageClientOptions, type OpenStorageInput } from './storage-registry.js';
 import { assertOptionalCount, assertRecordKey, serializeDatasetItems } from './validation.js';
 
 /** A dataset item: a plain JSON object. */
 export type DatasetItem = Record<string, unknown>;
 
-/** Options of {@link Dataset.getData}. */
-export interface GetDataOptions {
+/** Options of {@link Dataset.getData} (the fields of Crawlee's `DatasetDataOptions` too). */
+export interface GetDataOptions extends ItemProjectionOptions {
   /** Items to skip (from the end with `desc`). Default 0. */
   readonly offset?: number;
   /** At most this many items. Default: all. */
   readonly limit?: number;
   /** Newest first. */
   readonly desc?: boolean;
-  /** Leave out fields starting with `#` and items left empty. */
+  /** Leave out fields starting with `#` and items left empty (`skipHidden` and `skipEmpty`). */
   readonly clean?: boolean;
   /** Keep only these top-level fields. */
   readonly fields?: readonly string[];
@@ -44,6 +44,27 @@ export interface IterateItemsOptions extends Omit<GetDataOptions, 'limit'> {
   /** Items read per call to the client. Default 1000. */
   readonly pageSize?: number;
 }
+
+/**
+ * Options of {@link Dataset.forEach}, {@link Dataset.map} and {@link Dataset.reduce}: Crawlee's
+ * `DatasetIteratorOptions` (`desc`, `fields`, `unwind`, and `offset`, `clean`, `skipHidden`,
+ * `skipEmpty`, `format`) and the options of {@link Dataset.iterateItems}. `limit` stops after that
+ * many items, as in {@link Dataset.getData} (Crawlee's internal `limit` is a page size: use
+ * `pageSize` for that).
+ */
+export interface DatasetIteratorOptions extends IterateItemsOptions {
+  /** The format of the items: only `json` (the default), as in Crawlee. */
+  readonly format?: string;
+}
+
+/** The function {@link Dataset.forEach} calls with each item and its index. */
+export type DatasetConsumer<T> = (item: T, index: number) => unknown;
+
+/** The function {@link Dataset.map} calls with each item and its index. */
+export type DatasetMapper<T, R> = (item: T, index: number) => R | Promise<R>;
+
+/** The function {@link Dataset.reduce} calls with the value so far, each item and its index. */
+export type DatasetReducer<M, T> = (memo: M, item: T, index: number) => M | Promise<M>;
 
 /** Where an export goes: a record `key` in the store of `toKvsId` or `toKvsName` (the default store otherwise). */
 export interface ExportOptions {
@@ -77,14 +98,21 @@ export class Dataset {
 
   /**
    * Opens a dataset: the run's default one, one by `id` (it must exist), or one by `name` (made
-   * when missing; a plain string is a name). The same dataset opened twice is the same instance.
+   * when missing). A plain string is an id or a name, as in Crawlee's `Dataset.open(idOrName,
+   * { storageClient })`: the dataset with that id when there is one, else the one of that name.
+   * The same dataset opened twice is the same instance.
    */
-  static async open(options?: OpenStorageInput): Promise<Dataset> {
-    return openCached('dataset', options, async (storageClient, target) => {
-      const client = await storageClient.openDataset(target);
-      const metadata = await client.getMetadata();
-      return { instance: new Dataset(client, storageClient, metadata), id: metadata.id };
-    });
+  static async open(options?: OpenStorageInput, clientOptions?: OpenStorageClientOptions): Promise<Dataset> {
+    return openCached(
+      'dataset',
+      options,
+      async (storageClient, target) => {
+        const client = await storageClient.openDataset(target);
+        const metadata = await client.getMetadata();
+        return { instance: new Dataset(client, storageClient, metadata), id: metadata.id };
+      },
+      clientOptions,
+    );
   }
 
   /**
@@ -125,6 +153,53 @@ export class Dataset {
     }
   }
 
+  /**
+   * Calls `iteratee` with each item and its index (from `index`, default 0), one at a time, awaiting
+   * what it returns; a throw stops the iteration and rejects. Crawlee's and the Apify SDK's
+   * `forEach`, with the same arguments; the items are read page by page, as {@link Dataset.iterateItems} reads them.
+   */
+  async forEach<T extends DatasetItem = DatasetItem>(iteratee: DatasetConsumer<T>, options: DatasetIteratorOptions = {}, index = 0): Promise<void> {
+    if (typeof iteratee !== 'function') throw new StorageError('invalid-argument', 'forEach() takes a function');
+    const { format, ...iterateOptions } = options ?? {};
+    if (format !== undefined && format !== 'json') {
+      throw new StorageError('invalid-argument', `Dataset.forEach/map/reduce() support only the "json" format, got ${JSON.stringify(format)}`);
+    }
+    if (!Number.isInteger(index)) throw new StorageError('invalid-argument', 'forEach() index must be an integer');
+    let position = index;
+    for await (const item of this.iterateItems<T>(iterateOptions)) await iteratee(item, position++);
+  }
+
+  /**
+   * The results of `iteratee` for each item (with its index), in order; a returned promise is
+   * awaited before the next call. Crawlee's and the Apify SDK's `map`.
+   */
+  async map<R, T extends DatasetItem = DatasetItem>(iteratee: DatasetMapper<T, R>, options: DatasetIteratorOptions = {}): Promise<R[]> {
+    if (typeof iteratee !== 'function') throw new StorageError('invalid-argument', 'map() takes a function');
+    const results: R[] = [];
+    await this.forEach<T>(async (item, index) => {
+      results.push(await iteratee(item, index));
+    }, options);
+    return results;
+  }
+
+  /**
+   * Folds the items into one value, as Crawlee's and the Apify SDK's `reduce`: `iteratee(memo, item,
+   * index)` gives the next memo. Without `memo`, the first item is the memo and `iteratee` starts
+   * at the second (index 1); an empty dataset then gives `undefined`.
+   */
+  async reduce<T extends DatasetItem = DatasetItem>(iteratee: DatasetReducer<T, T>): Promise<T | undefined>;
+  async reduce<T extends DatasetItem = DatasetItem>(iteratee: DatasetReducer<T, T>, memo: undefined, options: DatasetIteratorOptions): Promise<T | undefined>;
+  async reduce<M, T extends DatasetItem = DatasetItem>(iteratee: DatasetReducer<M, T>, memo: M, options?: DatasetIteratorOptions): Promise<M>;
+  async reduce<M, T extends DatasetItem = DatasetItem>(iteratee: DatasetReducer<M, T>, memo?: M, options: DatasetIteratorOptions = {}): Promise<M | undefined> {
+    if (typeof iteratee !== 'function') throw new StorageError('invalid-argument', 'reduce() takes a function');
+    let current = memo;
+    await this.forEach<T>(async (item, index) => {
+      if (index === 0 && current === undefined) current = item as unknown as M;
+      else current = await iteratee(current as M, item, index);
+    }, options);
+    return current;
+  }
+
   /** Writes every item as CSV or JSON into a key-value store record (the default store unless named). */
   async exportTo(options: ExportOptions): Promise<void> {
     const { key, contentType = 'json', toKvsId, toKvsName } = options;
@@ -154,6 +229,11 @@ export class Dataset {
   /** The dataset's metadata (`itemCount`, dates). */
   async getMetadata(): Promise<DatasetMetadata> {
     return this.#client.getMetadata();
+  }
+
+  /** The dataset's metadata: Crawlee's and the Apify SDK's name for {@link Dataset.getMetadata}, the same call. */
+  async getInfo(): Promise<DatasetMetadata> {
+    return this.getMetadata();
   }
 
   /** Deletes the dataset with all its items. */

@@ -44,16 +44,56 @@ export function itemsToJson(items: readonly Record<string, unknown>[]): string {
   return JSON.stringify(items, null, 2);
 }
 
-/** Applies the `fields`, `omit` and `clean` options of a dataset read to a page of items. */
-export function projectItems(
-  items: Record<string, unknown>[],
-  options: { readonly fields?: readonly string[] | undefined; readonly omit?: readonly string[] | undefined; readonly clean?: boolean | undefined },
-): Record<string, unknown>[] {
-  const { fields, omit, clean } = options;
-  if (!fields && !omit && !clean) return items;
+/** The options of a dataset read that shape its items (see {@link projectItems}). */
+export interface ItemProjectionOptions {
+  /** Keep only these top-level fields, in this order. */
+  readonly fields?: readonly string[] | undefined;
+  /** Leave out these top-level fields. */
+  readonly omit?: readonly string[] | undefined;
+  /** Both `skipHidden` and `skipEmpty`. */
+  readonly clean?: boolean | undefined;
+  /** Leave out fields starting with `#`. */
+  readonly skipHidden?: boolean | undefined;
+  /** Leave out items that are empty (after the other options). */
+  readonly skipEmpty?: boolean | undefined;
+  /**
+   * Unwind this field, as the Apify API does: an array makes one item per element, each element
+   * merged into the item (an element that is not an object replaces the field); an object is
+   * merged into the item; a missing field or any other value leaves the item as it is.
+   */
+  readonly unwind?: string | undefined;
+}
+
+function isPlainRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function unwindItem(item: Record<string, unknown>, field: string): Record<string, unknown>[] {
+  const value = item[field];
+  if (Array.isArray(value)) {
+    const { [field]: _unwound, ...rest } = item;
+    return value.map((element) => (isPlainRecord(element) ? { ...rest, ...element } : { ...rest, [field]: element }));
+  }
+  if (isPlainRecord(value)) {
+    const { [field]: _unwound, ...rest } = item;
+    return [{ ...rest, ...value }];
+  }
+  return [item];
+}
+
+/**
+ * Applies the options of a dataset read that shape items (`unwind`, then `fields`, `omit`,
+ * `skipHidden`, `skipEmpty`; `clean` is both of the last two) to a page of items.
+ */
+export function projectItems(items: Record<string, unknown>[], options: ItemProjectionOptions): Record<string, unknown>[] {
+  const { fields, omit, clean, unwind } = options;
+  const skipHidden = clean === true || options.skipHidden === true;
+  const skipEmpty = clean === true || options.skipEmpty === true;
+  if (!fields && !omit && !skipHidden && !skipEmpty && unwind === undefined) return items;
+  const source = unwind === undefined ? items : items.flatMap((item) => unwindItem(item, unwind));
   const omitted = omit ? new Set(omit) : undefined;
   const out: Record<string, unknown>[] = [];
-  for (const item of items) {
+  for (const item of source) {
     let projected: Record<string, unknown>;
     if (fields) {
       projected = {};
@@ -62,10 +102,8 @@ export function projectItems(
       projected = { ...item };
     }
     if (omitted) for (const field of omitted) delete projected[field];
-    if (clean) {
-      for (const field of Object.keys(projected)) if (field.startsWith('#')) delete projected[field];
-      if (Object.keys(projected).length === 0) continue;
-    }
+    if (skipHidden) for (const field of Object.keys(projected)) if (field.startsWith('#')) delete projected[field];
+    if (skipEmpty && Object.keys(projected).length === 0) continue;
     out.push(projected);
   }
   return out;

@@ -51,7 +51,7 @@ export {
 } from './serialization.js';
 export { REQUEST_ID_LENGTH, normalizeUrl, parseRequestUrl, requestIdFromUniqueKey } from './request-keys.js';
 export { Request, computeUniqueKey, requestOptionsSchema, serializeRequestData, toRequest, type RequestLike, type RequestOptions } from './request.js';
-export { csvLine, flattenItem, itemsToCsv, itemsToJson, projectItems } from './export-format.js';
+export { csvLine, flattenItem, itemsToCsv, itemsToJson, projectItems, type ItemProjectionOptions } from './export-format.js';
 export { EventBus, type StorageEventName, type StorageEvents } from './events.js';
 export type {
   AddRequestsResult,
@@ -84,12 +84,24 @@ export {
   resolveOpenInput,
   setDefaultStorageClient,
   setDefaultStorageIds,
+  type OpenStorageClientOptions,
   type OpenStorageInput,
   type OpenStorageOptions,
 } from './storage-registry.js';
-export { Dataset, type DatasetItem, type DatasetPage, type ExportOptions, type GetDataOptions, type IterateItemsOptions } from './dataset.js';
-export { KeyValueStore, type IterateKeysOptions, type SetValueOptions } from './key-value-store.js';
-export { RequestQueue, type RequestPlacementOptions } from './request-queue.js';
+export {
+  Dataset,
+  type DatasetConsumer,
+  type DatasetItem,
+  type DatasetIteratorOptions,
+  type DatasetMapper,
+  type DatasetPage,
+  type DatasetReducer,
+  type ExportOptions,
+  type GetDataOptions,
+  type IterateItemsOptions,
+} from './dataset.js';
+export { KeyValueStore, type IterateKeysOptions, type KeyConsumer, type KeyInfo, type KeyValueStoreIteratorOptions, type SetValueOptions } from './key-value-store.js';
+export { RequestQueue, type AddRequestsBatchedOptions, type AddRequestsBatchedResult, type RequestPlacementOptions, type RequestsLike } from './request-queue.js';
 export { createStorageId } from './storage-ids.js';
 export { RequestQueueIndex, placementOrder, type RequestSlotsPage, type RequestState } from './request-queue-index.js';
 export {

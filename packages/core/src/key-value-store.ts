@@ -2,7 +2,7 @@ import { StorageError } from './errors.js';
 import type { KeyValueStoreMetadata } from './models.js';
 import { assertContentType, deserializeRecordValue, readRecordStream, serializeRecordValue } from './serialization.js';
 import type { KeyValueStoreClient, RecordInfo, StorageClient } from './storage-client.js';
-import { eventBus, forgetStorage, openCached, type OpenStorageInput } from './storage-registry.js';
+import { eventBus, forgetStorage, openCached, type OpenStorageClientOptions, type OpenStorageInput } from './storage-registry.js';
 import { assertRecordKey } from './validation.js';
 
 /** Options of {@link KeyValueStore.setValue}. */
@@ -20,6 +20,25 @@ export interface IterateKeysOptions {
   /** Keys read per call to the client. Default 1000. */
   readonly pageSize?: number | undefined;
 }
+
+/** Options of {@link KeyValueStore.forEachKey}: Crawlee's `KeyValueStoreIteratorOptions`. */
+export interface KeyValueStoreIteratorOptions {
+  /** Start after this key. */
+  readonly exclusiveStartKey?: string | undefined;
+  /** Only keys starting with this. */
+  readonly prefix?: string | undefined;
+}
+
+/** What {@link KeyValueStore.forEachKey} tells of each record besides its key. */
+export interface KeyInfo {
+  /** Size of the record's body in bytes. */
+  readonly size: number;
+  /** The record's content type. */
+  readonly contentType: string;
+}
+
+/** The function {@link KeyValueStore.forEachKey} calls with each key, its index and its record's size. */
+export type KeyConsumer = (key: string, index: number, info: KeyInfo) => unknown;
 
 /**
  * Records addressed by key, each with a content type. Strings are stored as text, bytes as
@@ -46,15 +65,22 @@ export class KeyValueStore {
 
   /**
    * Opens a key-value store: the run's default one, one by `id` (it must exist), or one by `name`
-   * (made when missing; a plain string is a name). The same store opened twice is the same instance.
+   * (made when missing). A plain string is an id or a name, as in Crawlee's
+   * `KeyValueStore.open(idOrName, { storageClient })`: the store with that id when there is one,
+   * else the one of that name. The same store opened twice is the same instance.
    */
-  static async open(options?: OpenStorageInput): Promise<KeyValueStore> {
-    return openCached('keyValueStore', options, async (storageClient, target) => {
-      const client = await storageClient.openKeyValueStore(target);
-      const metadata = await client.getMetadata();
-      const instance = new KeyValueStore(client, storageClient, metadata);
-      return { instance, id: metadata.id, release: () => instance.#stopAutoSaving() };
-    });
+  static async open(options?: OpenStorageInput, clientOptions?: OpenStorageClientOptions): Promise<KeyValueStore> {
+    return openCached(
+      'keyValueStore',
+      options,
+      async (storageClient, target) => {
+        const client = await storageClient.openKeyValueStore(target);
+        const metadata = await client.getMetadata();
+        const instance = new KeyValueStore(client, storageClient, metadata);
+        return { instance, id: metadata.id, release: () => instance.#stopAutoSaving() };
+      },
+      clientOptions,
+    );
   }
 
   /**
@@ -115,6 +141,21 @@ export class KeyValueStore {
     }
   }
 
+  /**
+   * Calls `iteratee` with each key in ascending order, its index from 0 (whatever
+   * `exclusiveStartKey` is) and `{ size, contentType }` of its record, one at a time, awaiting what it
+   * returns; a throw stops the iteration and rejects. Crawlee's and the Apify SDK's `forEachKey`,
+   * walking the keys as {@link KeyValueStore.iterateKeys} does.
+   */
+  async forEachKey(iteratee: KeyConsumer, options: KeyValueStoreIteratorOptions = {}): Promise<void> {
+    if (typeof iteratee !== 'function') throw new StorageError('invalid-argument', 'forEachKey() takes a function');
+    const { exclusiveStartKey, prefix } = options ?? {};
+    let index = 0;
+    for await (const { key, size, contentType } of this.iterateKeys({ exclusiveStartKey, prefix })) {
+      await iteratee(key, index++, { size, contentType });
+    }
+  }
+
   /** A URL the record of `key` can be read from (what it is depends on the storage client). */
   async getPublicUrl(key: string): Promise<string> {
     assertRecordKey(key);
@@ -124,9 +165,10 @@ export class KeyValueStore {
   /**
    * A value that is saved for you: the stored value of `key` (or `defaultValue`), kept in memory
    * and written back on every `persistState` event and on {@link KeyValueStore.persistAutoSavedValues}.
-   * Mutate the object you get; calling again gives the same object.
+   * Mutate the object you get; calling again gives the same object. `defaultValue` is `{}` when
+   * omitted, as in Crawlee.
    */
-  async getAutoSavedValue<T>(key: string, defaultValue: T): Promise<T> {
+  async getAutoSavedValue<T>(key: string, defaultValue: T = {} as T): Promise<T> {
     assertRecordKey(key);
     if (this.#autoSaved.has(key)) return this.#autoSaved.get(key) as T;
     const value = await this.getValue<T>(key, defaultValue);

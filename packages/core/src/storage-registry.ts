@@ -2,7 +2,7 @@ import { StorageError } from './errors.js';
 import { EventBus } from './events.js';
 import type { StorageKind } from './models.js';
 import type { StorageClient, StorageTarget } from './storage-client.js';
-import { assertStorageId, assertStorageName } from './validation.js';
+import { STORAGE_NAME_PATTERN, assertStorageId, assertStorageName } from './validation.js';
 
 /** How to open a storage: by `id` or by `name` (not both), on a given client or the default one. */
 export interface OpenStorageOptions {
@@ -14,8 +14,21 @@ export interface OpenStorageOptions {
   readonly storageClient?: StorageClient | undefined;
 }
 
-/** What `open()` accepts: options, a name as a plain string, or nothing for the default storage. */
+/**
+ * What `open()` accepts first: options, a plain string, or nothing (`undefined`, `null`) for the
+ * run's default storage. A string is an id or a name, as in Crawlee: the storage with that id
+ * when one exists, else the storage of that name (created when missing).
+ */
 export type OpenStorageInput = OpenStorageOptions | string | undefined | null;
+
+/**
+ * The second argument of `open()`, in the form Crawlee's `open(idOrName, { storageClient })` has:
+ * the client to keep the storage in. It wins over a `storageClient` given in the first argument.
+ */
+export interface OpenStorageClientOptions {
+  /** The client to keep the storage in; the registered default client when omitted. */
+  readonly storageClient?: StorageClient | undefined;
+}
 
 const DEFAULT_STORAGE_ID = 'default';
 
@@ -111,41 +124,131 @@ function targetKey(kind: StorageKind, target: StorageTarget): string {
   return target.kind === 'name' ? `${kind}:name:${target.name}` : `${kind}:id:${target.id}`;
 }
 
+/** What a frontend's `open()` makes once the client has opened the storage. */
+export interface OpenedStorage<T extends object> {
+  readonly instance: T;
+  readonly id: string;
+  /** Stops what the instance does on its own (listening to events, timers), when it is let go. */
+  readonly release?: () => void;
+}
+
+type CreateStorage<T extends object> = (client: StorageClient, target: StorageTarget) => Promise<OpenedStorage<T>>;
+
+function withSecondArgument(input: OpenStorageInput, second: OpenStorageClientOptions | undefined): OpenStorageInput {
+  if (second === undefined || second === null) return input;
+  if (typeof second !== 'object') throw new StorageError('invalid-argument', "open()'s second argument takes { storageClient }");
+  if (second.storageClient === undefined) return input;
+  if (typeof input === 'string') return input;
+  if (input !== undefined && input !== null && typeof input !== 'object') return input;
+  return { ...(input ?? {}), storageClient: second.storageClient };
+}
+
 /**
  * Opens a storage through the instance cache: opening the same storage twice (by the same name,
- * or by its id) on the same client gives the same instance.
+ * or by its id) on the same client gives the same instance. A plain string is an id or a name
+ * (see {@link OpenStorageInput}); `second` is Crawlee's second argument of `open()`.
  */
 export async function openCached<T extends object>(
   kind: StorageKind,
   input: OpenStorageInput,
-  create: (client: StorageClient, target: StorageTarget) => Promise<{ instance: T; id: string; release?: () => void }>,
+  create: CreateStorage<T>,
+  second?: OpenStorageClientOptions,
 ): Promise<T> {
-  const { client, target } = resolveOpenInput(kind, input);
+  const merged = withSecondArgument(input, second);
+  if (typeof merged === 'string') {
+    const client = second?.storageClient ?? getDefaultStorageClient();
+    return openByIdOrName(kind, merged, client, create);
+  }
+  const { client, target } = resolveOpenInput(kind, merged);
+  const cache = cacheOf(client);
+  const key = targetKey(kind, target);
+  const cached = cache.get(key);
+  if (cached) return cached as Promise<T>;
+  return remember(kind, cache, [key], () => create(client, target));
+}
+
+function cacheOf(client: StorageClient): Map<string, Promise<object>> {
   let cache = openStorages.get(client);
   if (!cache) {
     cache = new Map();
     openStorages.set(client, cache);
   }
-  const key = targetKey(kind, target);
-  const cached = cache.get(key);
-  if (cached) return cached as Promise<T>;
+  return cache;
+}
+
+/**
+ * Opens a storage under the cache `keys` (the first is the one the open was asked by). When the
+ * storage turns out to be open already under its id, or under another of the keys, that instance
+ * is given instead.
+ */
+function remember<T extends object>(
+  kind: StorageKind,
+  cache: Map<string, Promise<object>>,
+  keys: readonly string[],
+  open: () => Promise<OpenedStorage<T> & { readonly key?: string }>,
+): Promise<T> {
+  let self: Promise<T> | undefined;
   const opening: Promise<T> = (async () => {
-    const { instance, id, release } = await create(client, target);
+    const { instance, id, release, key: resolvedKey } = await open();
     const idKey = `${kind}:id:${id}`;
-    const existing = key === idKey ? undefined : cache.get(idKey);
-    if (existing) {
-      const earlier = await existing;
-      entries.get(earlier)?.keys.add(key);
+    const allKeys = [...new Set([...keys, ...(resolvedKey === undefined ? [] : [resolvedKey]), idKey])];
+    for (const key of allKeys) {
+      const other = cache.get(key);
+      if (other === undefined || other === self) continue;
+      const earlier = await other;
+      const entry = entries.get(earlier);
+      for (const own of allKeys) {
+        if (cache.get(own) === self || !cache.has(own)) cache.set(own, other);
+        entry?.keys.add(own);
+      }
       return earlier as T;
     }
-    const self = cache.get(key);
-    if (self) cache.set(idKey, self);
-    entries.set(instance, { keys: new Set([key, idKey]), release });
+    for (const key of allKeys) if (cache.get(key) === undefined) cache.set(key, self as Promise<object>);
+    entries.set(instance, { keys: new Set(allKeys), release });
     return instance;
   })();
-  cache.set(key, opening);
-  opening.catch(() => cache.delete(key));
+  self = opening;
+  for (const key of keys) cache.set(key, opening);
+  opening.catch(() => {
+    for (const key of keys) if (cache.get(key) === opening) cache.delete(key);
+  });
   return opening;
+}
+
+/**
+ * Opens by a plain string as Crawlee does: the storage with that id when there is one, else the
+ * storage of that name (created when missing). The run's default id opens the default storage.
+ */
+function openByIdOrName<T extends object>(kind: StorageKind, idOrName: string, client: StorageClient, create: CreateStorage<T>): Promise<T> {
+  const defaultId = settings.defaultIds[kind];
+  if (idOrName === defaultId) return openCached(kind, { id: defaultId, storageClient: client }, create);
+  const cache = cacheOf(client);
+  const idKey = `${kind}:id:${idOrName}`;
+  const nameKey = `${kind}:name:${idOrName}`;
+  const key = `${kind}:idOrName:${idOrName}`;
+  const cached = cache.get(idKey) ?? cache.get(nameKey) ?? cache.get(key);
+  if (cached) return cached as Promise<T>;
+  const validName = STORAGE_NAME_PATTERN.test(idOrName);
+  let validId = true;
+  try {
+    assertStorageId(idOrName);
+  } catch {
+    validId = false;
+  }
+  // A string that is neither is a bad name, and nothing is asked of the client.
+  if (!validName && !validId) assertStorageName(idOrName);
+  return remember(kind, cache, [key], async () => {
+    if (validId) {
+      try {
+        return { ...(await create(client, { kind: 'id', id: idOrName })), key: idKey };
+      } catch (error) {
+        // No storage has that id (a client may also refuse it as an id): then it is a name.
+        if (!StorageError.is(error, 'not-found') && !(StorageError.is(error, 'invalid-argument') && !validName)) throw error;
+      }
+    }
+    assertStorageName(idOrName);
+    return { ...(await create(client, { kind: 'name', name: idOrName })), key: nameKey };
+  });
 }
 
 /**

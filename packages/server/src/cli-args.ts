@@ -16,6 +16,8 @@ export interface CliOptions {
   readonly keepAliveTimeoutMs: number | undefined;
   readonly maxConnections: number | undefined;
   readonly help: boolean;
+  /** Print the version of `@x/server` and exit. */
+  readonly version: boolean;
 }
 
 /** A bad command line; the bin prints its message on one line and exits with 2. */
@@ -47,7 +49,8 @@ Options:
   --request-timeout-ms MS    time to send a whole request, body included (default 120000)
   --keep-alive-timeout-ms MS time an idle connection is kept open (default 15000)
   --max-connections N        most connections open at once (default 512)
-  -h, --help                 this help`;
+  -h, --help                 this help
+  -v, --version              the version of @x/server`;
 
 function positiveOption(values: Record<string, unknown>, name: string): number | undefined {
   const text = values[name];
@@ -77,6 +80,7 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
         'keep-alive-timeout-ms': { type: 'string' },
         'max-connections': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
       },
       allowPositionals: false,
       strict: true,
@@ -118,5 +122,6 @@ export function parseCliArgs(argv: readonly string[], env: NodeJS.ProcessEnv = p
     keepAliveTimeoutMs: positiveOption(values, 'keep-alive-timeout-ms'),
     maxConnections: positiveOption(values, 'max-connections'),
     help: values.help ?? false,
+    version: values.version ?? false,
   };
 }

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { readFileSync } from 'node:fs';
 import type { StorageClient } from '@x/core';
 import { MemoryStorageClient } from '@x/memory-client';
 import { CLI_USAGE, CliUsageError, parseCliArgs } from './cli-args.js';
@@ -54,6 +55,12 @@ async function main(): Promise<void> {
   const options = parseCliArgs(process.argv.slice(2));
   if (options.help) {
     process.stdout.write(`${CLI_USAGE}\n`);
+    return;
+  }
+  if (options.version) {
+    // The package's own manifest: ../package.json from src/ and from dist/ alike.
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+    process.stdout.write(`${manifest.version}\n`);
     return;
   }
   if (options.token === undefined && !isLoopbackHost(options.host) && !options.allowUnauthenticatedRemoteAccess) {

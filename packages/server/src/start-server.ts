@@ -212,7 +212,17 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const method = (req.method ?? 'GET').toUpperCase();
       if (segments[0] !== 'v2') throw new ApiError(404, 'page-not-found', 'This API endpoint does not exist; the API is under /v2');
       const rest = segments.slice(1);
-      if (!(await authorized(req, query, rest, method))) throw new ApiError(401, 'token-not-valid', 'Authentication token is not valid.');
+      if (!(await authorized(req, query, rest, method))) {
+        // Say which of the two it is: no token at all, or a token that is not the server's.
+        const tokenGiven = req.headers.authorization !== undefined || query.has('token');
+        throw new ApiError(
+          401,
+          'token-not-valid',
+          tokenGiven
+            ? 'Authentication token is not valid: the token sent (Authorization header or ?token=) is not the one this server requires.'
+            : 'Authentication token was not provided: send it as "Authorization: Bearer <token>" or as ?token=<token>.',
+        );
+      }
       const call: Call = { req, res, method, segments: rest, query };
       await route(ctx, call);
     } catch (error) {

@@ -24,6 +24,7 @@ describe('x-storage-server command line', () => {
       keepAliveTimeoutMs: undefined,
       maxConnections: undefined,
       help: false,
+      version: false,
     };
     expect(parseCliArgs([], {})).toEqual(defaults);
     expect(parseCliArgs(['--port', '0', '--host', '::1', '--storage-dir', '/tmp/s', '--token', 't'], {})).toEqual({
