@@ -124,10 +124,12 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
     const chunks: { request: RequestData; json: string }[][] = [];
     for (let i = 0; i < unique.length; i += ADD_CHUNK) chunks.push(unique.slice(i, i + ADD_CHUNK));
     // Each call takes the next block of order numbers, in the order sent (one connection, or one
-    // Cluster node for the storage): the batch is placed as if request by request.
+    // Cluster node for the storage). Regular chunks go in order; forefront ones last chunk first,
+    // each placed before the ones sent earlier, so the batch keeps its order at the front.
     const replies = new Array<unknown[]>(chunks.length);
+    const sendOrder = chunks.map((_, index) => (forefront ? chunks.length - 1 - index : index));
     await Promise.all(
-      chunks.map(async (_, index) => {
+      sendOrder.map(async (index) => {
         const args = [forefront ? '1' : '0'];
         for (const { request, json } of chunks[index]!) args.push(request.id, request.handledAt === undefined ? '0' : '1', json);
         replies[index] = (await this.run('add-requests', this.#queueKeysWithIds, args)) as unknown[];
