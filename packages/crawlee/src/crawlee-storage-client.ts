@@ -65,8 +65,8 @@ export class CrawleeStorageClient implements crawlee.StorageClient {
         return { total: items.length, count: items.length, offset: 0, limit: items.length, desc: false, items };
       },
       async getOrCreate(name?: string) {
-        const client = await storages.open(kind, storages.targetOfName(kind, name));
-        return infoOf((await client.getMetadata()) as StorageMetadata & Record<string, unknown>);
+        const handle = new StorageHandle(kind, storages, storages.targetOfName(kind, name));
+        return infoOf((await handle.use((client) => client.getMetadata())) as StorageMetadata & Record<string, unknown>);
       },
     };
   }

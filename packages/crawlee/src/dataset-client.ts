@@ -63,8 +63,7 @@ export class CrawleeDatasetClient implements crawlee.DatasetClient<Item> {
 
   async #page(offset: number, limit: number, options: ListItemsOptions): Promise<crawlee.PaginatedList<Item>> {
     const desc = options.desc ?? false;
-    const client = await this.#storage.open();
-    const page = await client.listItems({ offset, limit, desc });
+    const page = await this.#storage.use((client) => client.listItems({ offset, limit, desc }));
     const items = projectItems(page.items, options);
     return { items, total: page.total, offset, limit, count: items.length, desc };
   }
@@ -74,8 +73,7 @@ export class CrawleeDatasetClient implements crawlee.DatasetClient<Item> {
     let remaining = limit;
     while (remaining > 0) {
       const want = Math.min(PAGE_SIZE, remaining);
-      const client = await this.#storage.open();
-      const page = await client.listItems({ offset: position, limit: want, desc: options.desc ?? false });
+      const page = await this.#storage.use((client) => client.listItems({ offset: position, limit: want, desc: options.desc ?? false }));
       // Projected one by one: `clean` leaves empty items out, and the index is the item's place in the dataset.
       for (let i = 0; i < page.items.length; i++) {
         const [projected] = projectItems([page.items[i]!], options);
@@ -120,7 +118,6 @@ export class CrawleeDatasetClient implements crawlee.DatasetClient<Item> {
   async pushItems(items: Item | Item[] | string | string[]): Promise<void> {
     const json = jsonItemsOf(items);
     if (json.length === 0) return;
-    const client = await this.#storage.open();
-    await client.pushItems(json);
+    await this.#storage.use((client) => client.pushItems(json));
   }
 }

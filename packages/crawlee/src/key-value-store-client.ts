@@ -49,12 +49,13 @@ export class CrawleeKeyValueStoreClient implements crawlee.KeyValueStoreClient {
   }
 
   async #keysPage(exclusiveStartKey: string | undefined, limit: number, prefix: string | undefined): Promise<crawlee.KeyValueStoreClientListData> {
-    const client = await this.#storage.open();
-    const page = await client.listKeys({
-      limit,
-      ...(exclusiveStartKey === undefined ? {} : { exclusiveStartKey }),
-      ...(prefix === undefined ? {} : { prefix }),
-    });
+    const page = await this.#storage.use((client) =>
+      client.listKeys({
+        limit,
+        ...(exclusiveStartKey === undefined ? {} : { exclusiveStartKey }),
+        ...(prefix === undefined ? {} : { prefix }),
+      }),
+    );
     return {
       count: page.items.length,
       limit,
@@ -135,7 +136,7 @@ export class CrawleeKeyValueStoreClient implements crawlee.KeyValueStoreClient {
   /** True when the record exists (never for a key no record can have). */
   async recordExists(key: string): Promise<boolean> {
     if (!isValidRecordKey(key)) return false;
-    return (await this.#storage.open()).recordExists(key);
+    return this.#storage.use((client) => client.recordExists(key));
   }
 
   /**
@@ -144,7 +145,7 @@ export class CrawleeKeyValueStoreClient implements crawlee.KeyValueStoreClient {
    */
   async getRecord(key: string, options: crawlee.KeyValueStoreClientGetRecordOptions = {}): Promise<crawlee.KeyValueStoreRecord | undefined> {
     if (!isValidRecordKey(key)) return undefined;
-    const record = await (await this.#storage.open()).getRecord(key);
+    const record = await this.#storage.use((client) => client.getRecord(key));
     if (!record) return undefined;
     const bytes = (): Buffer => (typeof record.body === 'string' ? Buffer.from(record.body, 'utf8') : record.body);
     let value: unknown;
@@ -164,12 +165,12 @@ export class CrawleeKeyValueStoreClient implements crawlee.KeyValueStoreClient {
     assertRecordKey(key);
     const read = await readRecordStream(key, record.value);
     const serialized = serializeRecordValue(key, read.value, contentType ?? read.contentType);
-    await (await this.#storage.open()).setRecord({ key, ...serialized });
+    await this.#storage.use((client) => client.setRecord({ key, ...serialized }));
   }
 
   /** Deletes the record of `key`; nothing happens when there is none. */
   async deleteRecord(key: string): Promise<void> {
     if (!isValidRecordKey(key)) return;
-    await (await this.#storage.open()).deleteRecord(key);
+    await this.#storage.use((client) => client.deleteRecord(key));
   }
 }

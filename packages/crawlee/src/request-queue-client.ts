@@ -95,16 +95,14 @@ export class CrawleeRequestQueueClient implements crawlee.RequestQueueClient {
   /** Up to `limit` (default 100) pending requests in the order they would be fetched, without locking them. */
   async listHead(options: crawlee.ListOptions = {}): Promise<crawlee.QueueHead> {
     const limit = countOption(options.limit, 'limit', DEFAULT_HEAD_LIMIT);
-    const client = await this.#storage.open();
-    const [items, metadata] = await Promise.all([client.listHead({ limit }), client.getMetadata()]);
+    const [items, metadata] = await this.#storage.use((client) => Promise.all([client.listHead({ limit }), client.getMetadata()]));
     return { limit, queueModifiedAt: metadata.modifiedAt, hadMultipleClients: this.#hadMultipleClients, items: items.map(headItemOf) };
   }
 
   /** Adds a request unless one with its `uniqueKey` is present. */
   async addRequest(request: crawlee.RequestSchema, options: crawlee.RequestOptions = {}): Promise<crawlee.QueueOperationInfo> {
-    const client = await this.#storage.open();
     const data = requestDataOf(request);
-    const { processedRequests } = await client.addRequests([data], { forefront: options.forefront === true });
+    const { processedRequests } = await this.#storage.use((client) => client.addRequests([data], { forefront: options.forefront === true }));
     const result = processedRequests[0];
     if (!result) throw new StorageError('internal', `The storage client did not add request ${data.url}`);
     return operationInfoOf(result);
@@ -127,8 +125,7 @@ export class CrawleeRequestQueueClient implements crawlee.RequestQueueClient {
       }
     }
     if (valid.length === 0) return { processedRequests: [], unprocessedRequests };
-    const client = await this.#storage.open();
-    const result = await client.addRequests(valid, { forefront: options.forefront === true });
+    const result = await this.#storage.use((client) => client.addRequests(valid, { forefront: options.forefront === true }));
     return {
       processedRequests: result.processedRequests.map(operationInfoOf),
       unprocessedRequests: [...unprocessedRequests, ...result.unprocessedRequests.map(({ uniqueKey, url, method }) => ({ uniqueKey, url, method: method as crawlee.AllowedHttpMethods }))],
@@ -137,7 +134,7 @@ export class CrawleeRequestQueueClient implements crawlee.RequestQueueClient {
 
   /** The request of `id`, or `undefined`. */
   async getRequest(id: string): Promise<crawlee.RequestOptions | undefined> {
-    const data = await (await this.#storage.open()).getRequest(id);
+    const data = await this.#storage.use((client) => client.getRequest(id));
     return data as crawlee.RequestOptions | undefined;
   }
 
@@ -148,13 +145,12 @@ export class CrawleeRequestQueueClient implements crawlee.RequestQueueClient {
   async updateRequest(request: crawlee.UpdateRequestSchema, options: crawlee.RequestOptions = {}): Promise<crawlee.QueueOperationInfo> {
     if (typeof request?.id !== 'string' || request.id === '') throw new StorageError('invalid-argument', 'updateRequest() needs the request id');
     const data = requestDataOf(request, request.id);
-    const client = await this.#storage.open();
-    return operationInfoOf(await client.updateRequest(data, { forefront: options.forefront === true, clientKey: this.#clientKey }));
+    return operationInfoOf(await this.#storage.use((client) => client.updateRequest(data, { forefront: options.forefront === true, clientKey: this.#clientKey })));
   }
 
   /** Deletes a request (`locked` when another consumer holds it). */
   async deleteRequest(id: string): Promise<void> {
-    await (await this.#storage.open()).deleteRequest(id, { clientKey: this.#clientKey });
+    await this.#storage.use((client) => client.deleteRequest(id, { clientKey: this.#clientKey }));
   }
 
   /**
@@ -165,8 +161,9 @@ export class CrawleeRequestQueueClient implements crawlee.RequestQueueClient {
   async listAndLockHead(options: crawlee.ListAndLockOptions): Promise<crawlee.ListAndLockHeadResult> {
     const limit = countOption(options?.limit, 'limit', DEFAULT_LOCK_LIMIT);
     const lockSecs = options?.lockSecs;
-    const client = await this.#storage.open();
-    const [head, metadata] = await Promise.all([client.listAndLockHead({ limit, lockSecs, clientKey: this.#clientKey }), client.getMetadata()]);
+    const [head, metadata] = await this.#storage.use((client) =>
+      Promise.all([client.listAndLockHead({ limit, lockSecs, clientKey: this.#clientKey }), client.getMetadata()]),
+    );
     return {
       limit,
       lockSecs,
@@ -179,12 +176,11 @@ export class CrawleeRequestQueueClient implements crawlee.RequestQueueClient {
 
   /** Extends this consumer's lock of request `id` to `lockSecs` from now. */
   async prolongRequestLock(id: string, options: crawlee.ProlongRequestLockOptions): Promise<crawlee.ProlongRequestLockResult> {
-    const client = await this.#storage.open();
-    return client.prolongRequestLock(id, { clientKey: this.#clientKey, lockSecs: options?.lockSecs, forefront: options?.forefront === true });
+    return this.#storage.use((client) => client.prolongRequestLock(id, { clientKey: this.#clientKey, lockSecs: options?.lockSecs, forefront: options?.forefront === true }));
   }
 
   /** Ends this consumer's lock of request `id`; the request is pending again (first with `forefront`). */
   async deleteRequestLock(id: string, options: crawlee.DeleteRequestLockOptions = {}): Promise<void> {
-    await (await this.#storage.open()).deleteRequestLock(id, { clientKey: this.#clientKey, forefront: options.forefront === true });
+    await this.#storage.use((client) => client.deleteRequestLock(id, { clientKey: this.#clientKey, forefront: options.forefront === true }));
   }
 }

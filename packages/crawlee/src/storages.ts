@@ -41,6 +41,8 @@ function targetKey(kind: StorageKind, target: StorageTarget): string {
 export class Storages {
   readonly client: StorageClient;
   readonly #opened = new Map<string, Promise<unknown>>();
+  /** The opened storages by target key: one storage may sit under several keys (its name and its id). */
+  readonly #clients = new Map<string, unknown>();
 
   constructor(client: StorageClient) {
     this.client = client;
@@ -79,9 +81,12 @@ export class Storages {
     if (!opening) {
       opening = this.#openNow(kind, target);
       this.#opened.set(key, opening);
-      opening.catch(() => {
-        if (this.#opened.get(key) === opening) this.#opened.delete(key);
-      });
+      opening.then(
+        (client) => this.#clients.set(key, client),
+        () => {
+          if (this.#opened.get(key) === opening) this.#opened.delete(key);
+        },
+      );
     }
     return opening;
   }
@@ -97,14 +102,32 @@ export class Storages {
     }
   }
 
-  /** Forgets the opened storage of `target` (it was deleted), so the next call opens it anew. */
+  /**
+   * Forgets the opened storage of `target` and every other target it was opened by (it was
+   * deleted), so the next call opens (or, by name, makes) it anew.
+   */
   forget(kind: StorageKind, target: StorageTarget): void {
-    this.#opened.delete(targetKey(kind, target));
+    const key = targetKey(kind, target);
+    const client = this.#clients.get(key);
+    this.#opened.delete(key);
+    this.#clients.delete(key);
+    if (client === undefined) return;
+    for (const [other, opened] of this.#clients) {
+      if (opened !== client) continue;
+      this.#clients.delete(other);
+      this.#opened.delete(other);
+    }
   }
 
   /** Forgets every opened storage (after a purge dropped the default ones). */
   forgetAll(): void {
     this.#opened.clear();
+    this.#clients.clear();
+  }
+
+  /** True when `client` is what `target` is opened as now (not forgotten or opened anew since). */
+  isCurrent(kind: StorageKind, target: StorageTarget, client: unknown): boolean {
+    return this.#clients.get(targetKey(kind, target)) === client;
   }
 
   /** Metadata of every storage of `kind`. */
@@ -162,11 +185,27 @@ export class StorageHandle<K extends StorageKind> {
     return this.storages.open(this.kind, this.target);
   }
 
+  /**
+   * Runs `operation` on the opened storage. When it fails with `not-found` because the storage
+   * itself was dropped meanwhile (through another Crawlee object, or our own `drop()`), the storage
+   * is opened again, once: by name or as the default it is made anew, by id it is `not-found`.
+   */
+  async use<T>(operation: (client: ClientOf[K]) => Promise<T>): Promise<T> {
+    const client = await this.open();
+    try {
+      return await operation(client);
+    } catch (error) {
+      if (!StorageError.is(error, 'not-found') || !this.storages.isCurrent(this.kind, this.target, client)) throw error;
+      if (!(await storageIsGone(client))) throw error;
+      this.storages.forget(this.kind, this.target);
+      return operation(await this.open());
+    }
+  }
+
   /** The storage's metadata, or `undefined` when there is no such storage. */
   async metadata(): Promise<MetadataOf[K] | undefined> {
     try {
-      const client = await this.open();
-      return (await client.getMetadata()) as MetadataOf[K];
+      return (await this.use((client) => client.getMetadata())) as MetadataOf[K];
     } catch (error) {
       if (!StorageError.is(error, 'not-found')) throw error;
       this.storages.forget(this.kind, this.target);
@@ -205,6 +244,16 @@ export class StorageHandle<K extends StorageKind> {
 
 function describeTarget(target: StorageTarget): string {
   return target.kind === 'name' ? target.name : target.id;
+}
+
+/** True when the opened storage `client` was dropped: its metadata is `not-found`. */
+async function storageIsGone(client: { getMetadata(): Promise<unknown> }): Promise<boolean> {
+  try {
+    await client.getMetadata();
+    return false;
+  } catch (error) {
+    return StorageError.is(error, 'not-found');
+  }
 }
 
 /** Throws `invalid-argument` unless `value` is undefined or a non-negative integer; gives it or `fallback`. */
