@@ -71,7 +71,7 @@ export class CrawleeStorageClient implements crawlee.StorageClient {
     };
   }
 
-  /** The collection of datasets: `list()` and `getOrCreate(name)` (no name: a new dataset without a name). */
+  /** The collection of datasets: `list()`, and `getOrCreate(name)` (`default`: the run's default dataset). */
   datasets(): crawlee.DatasetCollectionClient {
     return this.#collection('dataset', (metadata) => ({ ...this.#storages.info('dataset', metadata), itemCount: metadata['itemCount'] as number }));
   }

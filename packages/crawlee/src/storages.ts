@@ -1,6 +1,7 @@
 import {
   StorageError,
-  createStorageId,
+  assertStorageId,
+  assertStorageName,
   getDefaultStorageIds,
   type DatasetClient,
   type DatasetMetadata,
@@ -65,13 +66,17 @@ export class Storages {
   }
 
   /**
-   * The target of `getOrCreate(name)`: the default storage for Crawlee's `default`, a named storage
-   * otherwise, and a new storage without a name (with a fresh id) when there is no name.
+   * The target of `getOrCreate(name)`: the default storage for Crawlee's `default`, else a named
+   * storage (the name checked as our storages check names: `invalid-name`). A storage without a
+   * name cannot be made this way (Crawlee never asks for one: it opens its storages by id or name).
    */
   targetOfName(kind: StorageKind, name: string | undefined): StorageTarget {
-    if (name === undefined || name === null || name === '') return { kind: 'default', id: createStorageId() };
-    if (typeof name !== 'string') throw new StorageError('invalid-argument', `A storage name must be a string, got ${typeof name}`);
-    return this.isDefault(kind, name) ? { kind: 'default', id: this.defaultId(kind) } : { kind: 'name', name };
+    if (name === undefined || name === null || name === '') {
+      throw new StorageError('invalid-argument', 'getOrCreate() needs a name: storages without a name are made as the run\'s default storages, opened by their id');
+    }
+    if (typeof name === 'string' && this.isDefault(kind, name)) return { kind: 'default', id: this.defaultId(kind) };
+    assertStorageName(name);
+    return { kind: 'name', name };
   }
 
   /** Opens (once) the storage of `target`; a failed open is not kept. */
@@ -91,14 +96,21 @@ export class Storages {
     return opening;
   }
 
-  #openNow<K extends StorageKind>(kind: K, target: StorageTarget): Promise<ClientOf[K]> {
+  async #openNow<K extends StorageKind>(kind: K, target: StorageTarget): Promise<ClientOf[K]> {
+    if (target.kind === 'id') {
+      try {
+        assertStorageId(target.id);
+      } catch {
+        throw new StorageError('not-found', `No storage has the id ${JSON.stringify(target.id.slice(0, 100))}`);
+      }
+    }
     switch (kind) {
       case 'dataset':
-        return this.client.openDataset(target) as Promise<ClientOf[K]>;
+        return (await this.client.openDataset(target)) as ClientOf[K];
       case 'keyValueStore':
-        return this.client.openKeyValueStore(target) as Promise<ClientOf[K]>;
+        return (await this.client.openKeyValueStore(target)) as ClientOf[K];
       default:
-        return this.client.openRequestQueue(target) as Promise<ClientOf[K]>;
+        return (await this.client.openRequestQueue(target)) as ClientOf[K];
     }
   }
 
