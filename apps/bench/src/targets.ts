@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FileSystemStorageClient } from '@x/fs-client';
 import { MemoryStorageClient } from '@x/memory-client';
 import { cloudTarget } from './cloud-target.js';
+import { runCrawlBench } from './crawl-bench.js';
 import { crawleeTarget } from './crawlee-target.js';
 import { ourTarget } from './our-target.js';
 import type { BenchTarget } from './target.js';
@@ -23,6 +24,11 @@ export interface BenchGroup {
   createTargets(): BenchTarget[];
   /** Also measure the raw rate of writing one small file by temp + rename: the ceiling of one file per operation. */
   readonly measureFileCeiling?: boolean;
+  /**
+   * A group that measures something of its own instead of the workloads (the Crawlee crawl): it
+   * prints its table and gives its JSON results.
+   */
+  readonly run?: (options: { readonly scale: number; readonly rounds: number; readonly onProgress: (message: string) => void }) => Promise<Record<string, unknown>>;
 }
 
 function tempDir(prefix: string): string {
@@ -70,5 +76,12 @@ export const groups: readonly BenchGroup[] = [
         crawleeTarget({ persistDir: tempDir('crawlee') }),
       ];
     },
+  },
+  {
+    key: 'crawlee',
+    title: 'A Crawlee crawl: BasicCrawler on our clients through @x/crawlee vs on Crawlee MemoryStorage, in memory and on disk',
+    scale: 1,
+    createTargets: () => [],
+    run: runCrawlBench,
   },
 ];

@@ -87,7 +87,9 @@ export class Storages {
       opening = this.#openNow(kind, target);
       this.#opened.set(key, opening);
       opening.then(
-        (client) => this.#clients.set(key, client),
+        (client) => {
+          if (this.#opened.get(key) === opening) this.#clients.set(key, client);
+        },
         () => {
           if (this.#opened.get(key) === opening) this.#opened.delete(key);
         },
