@@ -7,7 +7,7 @@ import { parseArgs } from 'node:util';
 import { crawleeVersion } from './crawlee-target.js';
 import { compare, missedGoals } from './report.js';
 import { DEFAULT_ROUNDS, gcExposed, runWorkloads } from './runner.js';
-import { formatOpsPerSec, formatRatio, reportFooter, reportTable } from './table.js';
+import { formatOpsPerSec, formatRatio, renderTable, reportFooter, reportTable } from './table.js';
 import type { BenchTarget } from './target.js';
 import { measureFileCeiling, type FileCeiling } from './file-ceiling.js';
 import { groups, type BenchGroup } from './targets.js';
@@ -147,14 +147,25 @@ async function runGroup(
   const measureCeiling = ceilingDir ? () => ceilings.push(measureFileCeiling(Math.max(1000, Math.round(20_000 * scale)), ceilingDir)) : undefined;
   measureCeiling?.();
   let results;
+  let extras;
   try {
-    results = await runWorkloads(chosen, targets, {
-      scale,
-      rounds,
-      afterRound: measureCeiling,
-      phaseFilter,
-      onProgress: (message) => process.stderr.write(`  ${message}\n`),
-    });
+    results = [];
+    // A group may run some workloads at a scale of their own (see BenchGroup.workloadScale).
+    for (const workload of chosen) {
+      results.push(
+        ...(await runWorkloads([workload], targets, {
+          scale: scale * (group.workloadScale?.[workload.id] ?? 1),
+          rounds,
+          afterRound: measureCeiling,
+          phaseFilter,
+          onProgress: (message) => process.stderr.write(`  ${message}\n`),
+        })),
+      );
+    }
+    if (group.extras && targets.some((t) => t.key === 'redis')) {
+      process.stderr.write('  measuring round trips and memory\n');
+      extras = await group.extras(scale);
+    }
   } finally {
     for (const target of targets) await target.dispose?.();
     if (ceilingDir) rmSync(ceilingDir, { recursive: true, force: true });
@@ -164,6 +175,10 @@ async function runGroup(
   const missed = missedGoals(rows, targets);
   process.stdout.write(`\n${group.title}, scale ${scale}\n${reportTable(rows, targets)}\n\n${reportFooter(rows, targets, missed)}\n`);
   if (ceiling) process.stdout.write(`${ceilingReport(ceiling, rows, targets)}\n`);
+  const versus = group.versus ? versusRows(rows, targets, group.versus) : [];
+  if (versus.length > 0) process.stdout.write(`${versusReport(versus)}\n`);
+  for (const row of versus) if (row.goal !== undefined && row.met !== true) missed.push({ target: `${row.contender} ÷ ${row.against}`, phase: row.phase, title: row.title, ratio: row.ratio, goal: row.goal });
+  if (extras) process.stdout.write(`${extras.lines.join('\n')}\n${extras.missed.length === 0 ? '' : `TARGETS MISSED: ${extras.missed.join('; ')}\n`}`);
   process.stdout.write('\n');
   return {
     group: group.key,
@@ -182,7 +197,39 @@ async function runGroup(
       comparisons: row.comparisons,
     })),
     missed,
+    ...(versus.length > 0 ? { versus } : {}),
+    ...(extras ? { extras: extras.json, extrasMissed: extras.missed } : {}),
   };
+}
+
+interface VersusRow {
+  readonly phase: string;
+  readonly title: string;
+  readonly contender: string;
+  readonly against: string;
+  readonly ratio: number | undefined;
+  readonly goal: number | undefined;
+  readonly met: boolean | undefined;
+}
+
+/** The second comparison of a group: one contender's ops/s over another's, phase by phase. */
+function versusRows(rows: ReturnType<typeof compare>, targets: readonly BenchTarget[], versus: NonNullable<BenchGroup['versus']>): VersusRow[] {
+  const contender = targets.find((t) => t.key === versus.contender);
+  const against = targets.find((t) => t.key === versus.against);
+  if (!contender || !against) return [];
+  return rows.map((row) => {
+    const own = row.measurements[contender.key]?.opsPerSec;
+    const other = row.measurements[against.key]?.opsPerSec;
+    const ratio = own !== undefined && other !== undefined ? own / other : undefined;
+    const goal = versus.goals[row.phase.id];
+    return { phase: row.phase.id, title: row.phase.title, contender: contender.label, against: against.label, ratio, goal, met: goal === undefined || ratio === undefined ? undefined : ratio >= goal };
+  });
+}
+
+function versusReport(rows: readonly VersusRow[]): string {
+  const first = rows[0]!;
+  const body = rows.map((row) => [row.title, formatRatio(row.ratio), row.goal === undefined ? '' : `≥ ${row.goal}×`, row.goal === undefined ? '' : row.met === undefined ? 'not measured' : row.met ? 'met' : 'MISSED']);
+  return `\n${first.contender} ÷ ${first.against}, same run:\n${renderTable(['workload', 'ratio', 'target', 'met'], body, ['left', 'right', 'left', 'left'])}`;
 }
 
 /** Where the one-file-per-operation phases of each contender stand against the raw file rate. */

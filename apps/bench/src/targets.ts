@@ -7,6 +7,7 @@ import { cloudTarget } from './cloud-target.js';
 import { runCrawlBench } from './crawl-bench.js';
 import { crawleeTarget } from './crawlee-target.js';
 import { ourTarget } from './our-target.js';
+import { redisBench, type RedisExtras } from './redis-target.js';
 import type { BenchTarget } from './target.js';
 
 /**
@@ -20,6 +21,8 @@ export interface BenchGroup {
   readonly title: string;
   /** Multiplies `--scale` for this group. */
   readonly scale: number;
+  /** Multiplies the group's scale for some workloads (by workload id). */
+  readonly workloadScale?: Readonly<Record<string, number>>;
   /** Makes the targets (temporary folders, servers) when the group runs; the baseline is among them. */
   createTargets(): BenchTarget[];
   /** Also measure the raw rate of writing one small file by temp + rename: the ceiling of one file per operation. */
@@ -29,6 +32,10 @@ export interface BenchGroup {
    * prints its table and gives its JSON results.
    */
   readonly run?: (options: { readonly scale: number; readonly rounds: number; readonly onProgress: (message: string) => void }) => Promise<Record<string, unknown>>;
+  /** A second comparison: `contender` ÷ `against` (two target keys of the group), with goals per phase id. */
+  readonly versus?: { readonly contender: string; readonly against: string; readonly goals: Readonly<Record<string, number>> };
+  /** Measurements of the group besides the workloads, run after them while the targets are still up. */
+  extras?(scale: number): Promise<RedisExtras>;
 }
 
 function tempDir(prefix: string): string {
@@ -38,6 +45,11 @@ function tempDir(prefix: string): string {
 /** The targets of the issues: ratio of ours over the baseline's ops/s, per phase id. */
 const MEMORY_GOALS = { 'dataset-push-batch': 2, 'kv-set': 10, 'kv-get': 10, 'rq-fetch-handle': 20 } as const;
 const FS_GOALS = { 'dataset-push-batch': 5, 'dataset-push-single': 5, 'kv-set': 5, 'rq-fetch-handle': 20 } as const;
+/** Issue 10: the Redis queue against Crawlee's in-memory one, and against our cloud client → server. */
+const REDIS_GOALS = { 'rq-fetch-handle': 2 } as const;
+const REDIS_OVER_CLOUD_GOALS = { 'rq-fetch-handle': 5 } as const;
+
+let redisGroup: ReturnType<typeof redisBench> | undefined;
 
 /** Every group of a run. Add a client here as one more `ourTarget({ ... })` in the group it compares with. */
 export const groups: readonly BenchGroup[] = [
@@ -76,6 +88,21 @@ export const groups: readonly BenchGroup[] = [
         crawleeTarget({ persistDir: tempDir('crawlee') }),
       ];
     },
+  },
+  {
+    key: 'redis',
+    title: 'On Redis: @x/redis-client vs Crawlee MemoryStorage (persistStorage: false) and @x/cloud-client → @x/server (memory-backed)',
+    // The queue at the counts of the memory group (the issue's targets are set against Crawlee's
+    // queue there); the rest at a quarter: the cloud target makes an HTTP request (or more) per
+    // operation, and smaller counts keep the run short.
+    scale: 1,
+    workloadScale: { 'dataset-push-batch': 0.25, 'dataset-push-single': 0.25, 'dataset-read': 0.25, kv: 0.25 },
+    createTargets: () => {
+      redisGroup = redisBench(REDIS_GOALS);
+      return [redisGroup.target, cloudTarget(), crawleeTarget()];
+    },
+    versus: { contender: 'redis', against: 'cloud', goals: REDIS_OVER_CLOUD_GOALS },
+    extras: (scale) => redisGroup!.extras(scale),
   },
   {
     key: 'crawlee',

@@ -22,7 +22,7 @@ export interface CrawlLocalSiteOutcome {
 }
 
 /**
- * Example 10: a Crawlee crawler on our storage. A `CheerioCrawler` crawls a small site served on
+ * Example 11: a Crawlee crawler on our storage. A `CheerioCrawler` crawls a small site served on
  * 127.0.0.1, following links; `toCrawleeStorageClient` makes our storage client Crawlee's, so its
  * queue and results live in our storages (here the named queue "crawl-queue" and dataset
  * "crawl-results"): `@x/fs-client` when run alone or by `pnpm start`, a crash-safe folder that a
@@ -68,4 +68,4 @@ export async function crawlLocalSite(storageClient: StorageClient, log: Log = qu
   }
 }
 
-if (isMain(import.meta.url)) runAlone('10. A Crawlee crawler on our storage (CheerioCrawler, local site)', (client, log) => crawlLocalSite(client, log), crawlLocalSiteStorages);
+if (isMain(import.meta.url)) runAlone('11. A Crawlee crawler on our storage (CheerioCrawler, local site)', (client, log) => crawlLocalSite(client, log), crawlLocalSiteStorages);

@@ -1,6 +1,7 @@
 import { CheerioCrawler, Configuration, LogLevel, RequestQueue as CrawleeRequestQueue, log as crawleeLog } from '@crawlee/cheerio';
-import { Dataset, RequestQueue, type StorageClient } from '@x/core';
+import { Dataset, RequestQueue, StorageError, type StorageClient } from '@x/core';
 import { toCrawleeStorageClient } from '@x/crawlee';
+import { RedisStorageClient } from '@x/redis-client';
 import { startLocalSite } from './local-site.js';
 import { isMain, quiet, type Log } from './run-alone.js';
 
@@ -17,7 +18,7 @@ export interface DistributedCrawlOutcome {
 }
 
 /**
- * Example 11: one crawl shared by several workers. Each worker is a `CheerioCrawler` with a storage
+ * Example 12: one crawl shared by several workers (on Redis when run alone). Each worker is a `CheerioCrawler` with a storage
  * client of its own (as on its own machine: a connection to Redis, or to `@x/server`) on the same
  * named queue "distributed-queue": every request is locked for the worker that took it, so each
  * page is crawled by exactly one worker, and all results land in the shared dataset
@@ -29,7 +30,7 @@ export async function distributedCrawl(
   options: { readonly workers?: number; readonly pages?: number } = {},
 ): Promise<DistributedCrawlOutcome> {
   const workers = options.workers ?? 3;
-  const pages = options.pages ?? 60;
+  const pages = options.pages ?? 150;
   crawleeLog.setLevel(LogLevel.ERROR);
   const site = await startLocalSite(pages, 20);
   const main = await openWorkerClient();
@@ -74,33 +75,19 @@ export async function distributedCrawl(
   }
 }
 
-/** The part of `@x/redis-client` this example uses. */
-interface RedisClientModule {
-  readonly RedisStorageClient: new (options: { readonly url?: string; readonly prefix?: string }) => StorageClient;
-}
-
-/** `@x/redis-client`, or `undefined` when it is not installed. */
-export async function loadRedisClient(): Promise<RedisClientModule | undefined> {
-  const specifier = '@x/redis-client';
-  try {
-    return (await import(/* @vite-ignore */ specifier)) as RedisClientModule;
-  } catch {
-    return undefined;
-  }
-}
-
 if (isMain(import.meta.url)) {
   void (async () => {
-    console.log('== 11. One crawl shared by three workers on Redis ==');
-    const redis = await loadRedisClient();
-    if (!redis) {
-      console.log('  skipped: @x/redis-client is not installed');
-      return;
-    }
+    console.log('== 12. One crawl shared by three Crawlee workers on Redis ==');
     const url = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
     // A key prefix of the example's own: it touches no one else's keys, and a rerun replaces its storages.
-    const prefix = 'x-example-distributed-crawl:';
-    await distributedCrawl(() => new redis.RedisStorageClient({ url, prefix }), (line) => console.log(`  ${line}`));
+    const prefix = 'x-example-distributed-crawl';
+    try {
+      await distributedCrawl(() => new RedisStorageClient({ url, prefix }), (line) => console.log(`  ${line}`));
+    } catch (error) {
+      if (!StorageError.is(error, 'io')) throw error;
+      console.log(`  skipped: no Redis answers at ${url} (start redis-server or set REDIS_URL)`);
+      return;
+    }
     console.log(`  (Redis ${url}, key prefix ${prefix})`);
   })().catch((error: unknown) => {
     console.error(error);

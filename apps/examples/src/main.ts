@@ -29,7 +29,7 @@ export const EXAMPLES: readonly Example[] = [
   { title: '7. The public URL of a record', run: publicUrl },
   { title: '8. The request queue: forefront, dedupe, failures reclaimed until finished', run: (client, log) => requestQueue(client, log) },
   { title: '9. Storages end to end: a small crawl loop', run: storagesEndToEnd, storages: storagesEndToEndStorages },
-  { title: '10. A Crawlee crawler on our storage (CheerioCrawler, local site)', run: (client, log) => crawlLocalSite(client, log), storages: crawlLocalSiteStorages },
+  { title: '11. A Crawlee crawler on our storage (CheerioCrawler, local site)', run: (client, log) => crawlLocalSite(client, log), storages: crawlLocalSiteStorages },
 ];
 
 /**

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { crawlLocalSite } from '../src/crawl-local-site.js';
 import { CLIENT_CASES, useStorageClient } from './storage-clients.js';
 
-describe.each(CLIENT_CASES)('example 10, a Crawlee crawler on our storage, on the $name client', (clientCase) => {
+describe.each(CLIENT_CASES)('example 11, a Crawlee crawler on our storage, on the $name client', (clientCase) => {
   const storageClient = useStorageClient(clientCase);
 
   it('crawls every page of the local site once; the results and the queue read back with our classes', async () => {

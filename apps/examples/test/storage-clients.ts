@@ -52,7 +52,6 @@ export const CLIENT_CASES: readonly ClientCase[] = [
         host: '127.0.0.1',
         port: 0,
         token: TOKEN,
-        urlSigningSecretKey: 'examples-signing-key',
       });
       const client = new CloudStorageClient({ baseUrl: server.url, token: TOKEN, strongQueueConsistency: true, retryBaseDelayMs: 5 });
       return {

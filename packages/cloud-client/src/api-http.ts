@@ -171,6 +171,7 @@ export class ApiHttp {
       case 403:
         return new StorageError('internal', `${call.what}: the API refused ${label} (HTTP ${response.statusCode}, ${detail}); check the token`);
       case 409:
+        // The server answers a request locked by another client with type `request-locked`.
         if (apiError?.type === 'request-locked') return new StorageError('locked', `${call.what}: ${label} refused: ${detail}`);
         return new StorageError('conflict', `${call.what}: ${label} conflicts: ${detail}`);
       case 413:

@@ -162,21 +162,57 @@ describe('CloudStorageClient', () => {
     expect(await queue.getTotalCount()).toBe(50);
   });
 
-  it('signs public record URLs when the store has a urlSigningSecretKey; they read without the token', async () => {
-    const server = await startServer({ storageClient: new MemoryStorageClient(), token: TEST_TOKEN, urlSigningSecretKey: 'sign-me' });
+  it("signs public record URLs with the store's own urlSigningSecretKey; they read without the token, in that store only", async () => {
+    const { client } = await pair();
+    const storeA = await KeyValueStore.open({ name: 'public-a', storageClient: client });
+    const storeB = await KeyValueStore.open({ name: 'public-b', storageClient: client });
+    await storeA.setValue('report.json', { store: 'a' });
+    await storeB.setValue('report.json', { store: 'b' });
+    const secretA = (await storeA.getMetadata()).urlSigningSecretKey;
+    const secretB = (await storeB.getMetadata()).urlSigningSecretKey;
+    expect(secretA).toMatch(/^[\w-]{43}$/);
+    expect(secretB).not.toBe(secretA);
+    const urlA = new URL(await storeA.getPublicUrl('report.json'));
+    const urlB = new URL(await storeB.getPublicUrl('report.json'));
+    expect(urlA.searchParams.get('signature')).toBe(createRecordSignature(secretA!, 'report.json'));
+    expect(urlA.searchParams.get('signature')).toMatch(/^[0-9a-zA-Z]{15,21}$/);
+    expect(urlB.searchParams.get('signature')).toBe(createRecordSignature(secretB!, 'report.json'));
+    const response = await fetch(urlA);
+    expect(response.status).toBe(200);
+    expect(await response.json()).toEqual({ store: 'a' });
+    expect(await (await fetch(urlB)).json()).toEqual({ store: 'b' });
+    // The signature of A's record does not open the record of the same key in B.
+    const crossed = new URL(urlB);
+    crossed.searchParams.set('signature', urlA.searchParams.get('signature')!);
+    expect((await fetch(crossed)).status).toBe(401);
+  });
+
+  it('gives the plain record URL when the API gives the store no urlSigningSecretKey', async () => {
+    // A storage client whose stores have no secret (as one written before stores had them).
+    const bound = <T extends object>(target: T, overrides: Record<string, unknown>): T =>
+      new Proxy(target, {
+        get(object, property) {
+          if (typeof property === 'string' && property in overrides) return overrides[property];
+          const value: unknown = Reflect.get(object, property, object);
+          return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(object) : value;
+        },
+      });
+    const backend = new MemoryStorageClient();
+    const withoutSecrets = bound<StorageClient>(backend, {
+      openKeyValueStore: async (target: Parameters<StorageClient['openKeyValueStore']>[0]) => {
+        const store = await backend.openKeyValueStore(target);
+        return bound(store, {
+          getMetadata: async () => {
+            const { urlSigningSecretKey: _dropped, ...rest } = await store.getMetadata();
+            return rest;
+          },
+        });
+      },
+    });
+    const server = await startServer({ storageClient: withoutSecrets, token: TEST_TOKEN });
     const client = new CloudStorageClient({ ...FAST, baseUrl: server.url, token: TEST_TOKEN });
     cleanups.push(() => server.close(), () => client.close());
-    const store = await KeyValueStore.open({ name: 'public', storageClient: client });
-    await store.setValue('report.json', { ok: true });
-    const url = new URL(await store.getPublicUrl('report.json'));
-    expect(url.searchParams.get('signature')).toBe(createRecordSignature('sign-me', 'report.json'));
-    expect(url.searchParams.get('signature')).toMatch(/^[0-9a-zA-Z]{15,21}$/);
-    const response = await fetch(url);
-    expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ ok: true });
-    // Without a signing key the URL is the plain record URL.
-    const { client: plain } = await pair();
-    const plainStore = await KeyValueStore.open({ storageClient: plain });
+    const plainStore = await KeyValueStore.open({ storageClient: client });
     expect(await plainStore.getPublicUrl('k')).toMatch(/\/v2\/key-value-stores\/default\/records\/k$/);
   });
 
@@ -230,5 +266,25 @@ describe('CloudStorageClient', () => {
     expect(ids.every((id) => typeof id === 'string')).toBe(true);
     expect(new Set(ids).size).toBe(100);
     expect(client.clientKey).not.toBe(other.clientKey);
+  });
+
+  it('a request locked by another client is a StorageError with code locked (the API answers 409 request-locked)', async () => {
+    const { server, client } = await pair();
+    const other = new CloudStorageClient({ ...FAST, baseUrl: server.url, token: TEST_TOKEN });
+    cleanups.push(() => other.close());
+    const queue = await RequestQueue.open({ name: 'locked', storageClient: client });
+    await queue.addRequest('https://example.com/locked');
+    const fetched = await queue.fetchNextRequest();
+    expect(fetched).not.toBeNull();
+    const otherQueue = await other.openRequestQueue({ kind: 'name', name: 'locked' });
+    let thrown: unknown;
+    try {
+      await otherQueue.markRequestAsHandled({ ...fetched!.toData(), handledAt: new Date().toISOString() });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(StorageError.is(thrown, 'locked')).toBe(true);
+    await queue.markRequestAsHandled(fetched!);
+    expect(await queue.isFinished()).toBe(true);
   });
 });

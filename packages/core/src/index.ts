@@ -105,5 +105,5 @@ export {
 } from './request-locks.js';
 export { lowerBound, pageOfSortedKeys } from './key-pages.js';
 export { purgeDefaultStorages, type PurgeOptions } from './purge.js';
-export { createRecordSignature } from './record-signature.js';
+export { createRecordSignature, createUrlSigningSecretKey } from './record-signature.js';
 export { CollectionStorageClient, type StorageCollection, type StorageCollections } from './collection-storage-client.js';

@@ -42,8 +42,14 @@ export const datasetMetadataSchema = storageMetadataSchema.extend({
 export type DatasetMetadata = z.infer<typeof datasetMetadataSchema>;
 
 /** Metadata of a key-value store. */
-export const keyValueStoreMetadataSchema = storageMetadataSchema.extend({});
-/** Metadata of a key-value store. */
+export const keyValueStoreMetadataSchema = storageMetadataSchema.extend({
+  /**
+   * The store's own secret for signed record URLs (`?signature=`), as the Apify platform gives it
+   * to clients that may write the store. `null` or an empty string (from an API) means none.
+   */
+  urlSigningSecretKey: z.preprocess((value) => (typeof value === 'string' && value !== '' ? value : undefined), z.string().optional()),
+});
+/** Metadata of a key-value store, with its URL-signing secret where the client has one. */
 export type KeyValueStoreMetadata = z.infer<typeof keyValueStoreMetadataSchema>;
 
 /** Metadata of a request queue. */

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 
 const BASE62 = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
 
@@ -16,4 +16,12 @@ export function createRecordSignature(secretKey: string, message: string): strin
     n /= 62n;
   }
   return out;
+}
+
+/**
+ * A new URL-signing secret for a key-value store: 32 random bytes in base64url (43 characters).
+ * Each store gets its own, kept in its metadata, so a signature opens one record of one store.
+ */
+export function createUrlSigningSecretKey(): string {
+  return randomBytes(32).toString('base64url');
 }

@@ -1,4 +1,4 @@
-import { StorageError } from './errors.js';
+import { StorageError, notFound } from './errors.js';
 import type { RequestData } from './models.js';
 import type { RequestQueueIndex } from './request-queue-index.js';
 import type {
@@ -74,6 +74,7 @@ interface Lock {
 export class RequestQueueLocks {
   readonly #index: RequestQueueIndex;
   readonly #placeAgain: (slot: number, forefront: boolean) => void;
+  readonly #queueLabel: string;
   readonly #locks = new Map<number, Lock>();
   // A binary min-heap of (expiry, seq, slot), ordered by expiry and then by seq, so that locks
   // that expire together end in the order they were taken; an entry whose time is not its slot's
@@ -86,10 +87,26 @@ export class RequestQueueLocks {
   /**
    * @param index - the queue's index; a slot locked here is in progress there.
    * @param placeAgain - makes the request in `slot` pending again, first with `forefront`.
+   * @param queueLabel - names the queue in messages, such as `request queue "my-queue"`.
    */
-  constructor(index: RequestQueueIndex, placeAgain: (slot: number, forefront: boolean) => void) {
+  constructor(index: RequestQueueIndex, placeAgain: (slot: number, forefront: boolean) => void, queueLabel = 'the request queue') {
     this.#index = index;
     this.#placeAgain = placeAgain;
+    this.#queueLabel = queueLabel;
+  }
+
+  /** The slot of request `id`; `not-found` when the queue does not have it. */
+  slotOf(id: string): number {
+    const slot = this.#index.find(id);
+    if (slot === -1) throw notFound(`Request "${id}" in ${this.#queueLabel}`);
+    return slot;
+  }
+
+  /** The slot of request `id`, which `clientKey` may change: `not-found`, or `locked` when another client holds it. */
+  changeableSlot(id: string, clientKey: string | undefined, now = Date.now()): number {
+    const slot = this.slotOf(id);
+    this.assertMayChange(slot, clientKey, now);
+    return slot;
   }
 
   /** Live locks (some may have expired since the last {@link releaseExpired}). */
@@ -204,8 +221,9 @@ export class RequestQueueLocks {
     if (lock && lock.clientKey !== (clientKey ?? ANONYMOUS_CLIENT_KEY)) throw requestLockedError(this.#index.idOf(slot), lock.expiresAt);
   }
 
-  /** Extends the lock of `slot` held by `options.clientKey`; see {@link RequestQueueClient.prolongRequestLock}. */
-  prolong(slot: number, options: ProlongRequestLockOptions, now = Date.now()): { lockExpiresAt: Date } {
+  /** Extends the lock of request `id` held by `options.clientKey`; see {@link RequestQueueClient.prolongRequestLock}. */
+  prolong(id: string, options: ProlongRequestLockOptions, now = Date.now()): { lockExpiresAt: Date } {
+    const slot = this.slotOf(id);
     assertLockSecs(options.lockSecs);
     assertClientKey(options.clientKey);
     const lock = this.lockOf(slot, now);
@@ -216,8 +234,9 @@ export class RequestQueueLocks {
     return { lockExpiresAt: new Date(expiresAt) };
   }
 
-  /** Ends the lock of `slot` held by `options.clientKey` and places the request again; see {@link RequestQueueClient.deleteRequestLock}. */
-  unlock(slot: number, options: DeleteRequestLockOptions, now = Date.now()): void {
+  /** Ends the lock of request `id` held by `options.clientKey` and places the request again; see {@link RequestQueueClient.deleteRequestLock}. */
+  unlock(id: string, options: DeleteRequestLockOptions, now = Date.now()): void {
+    const slot = this.slotOf(id);
     assertClientKey(options.clientKey);
     const lock = this.lockOf(slot, now);
     if (!lock) return;

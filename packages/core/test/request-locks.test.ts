@@ -39,7 +39,7 @@ describe('RequestQueueLocks', () => {
     locks.lockHead({ limit: 1, lockSecs: 30, clientKey: 'a' }, take, 0); // r0 until 30 s
     locks.lockHead({ limit: 1, lockSecs: 10, clientKey: 'b' }, take, 0); // r1 until 10 s
     locks.lockHead({ limit: 1, lockSecs: 20, clientKey: 'c' }, take, 0); // r2 until 20 s
-    locks.prolong(index.find('r1'), { clientKey: 'b', lockSecs: 100 }, 5_000); // r1 until 105 s
+    locks.prolong('r1', { clientKey: 'b', lockSecs: 100 }, 5_000); // r1 until 105 s
     locks.releaseExpired(25_000);
     expect(placedAgain.map((p) => p.id)).toEqual(['r2']);
     locks.releaseExpired(50_000);
@@ -61,7 +61,7 @@ describe('RequestQueueLocks', () => {
   it('a lock prolonged with forefront places its request first when it expires', () => {
     const { index, locks, take, placedAgain } = queueWith(2);
     locks.lockHead({ limit: 1, lockSecs: 10, clientKey: 'a' }, take, 0);
-    locks.prolong(index.find('r0'), { clientKey: 'a', lockSecs: 1, forefront: true }, 0);
+    locks.prolong('r0', { clientKey: 'a', lockSecs: 1, forefront: true }, 0);
     locks.releaseExpired(2_000);
     expect(placedAgain).toEqual([{ id: 'r0', forefront: true }]);
   });
@@ -70,15 +70,15 @@ describe('RequestQueueLocks', () => {
     const { index, locks, take } = queueWith(3);
     locks.lockHead({ limit: 1, lockSecs: 10, clientKey: 'a' }, take, 0);
     const slot = index.find('r0');
-    await expectStorageError(() => locks.prolong(slot, { clientKey: 'b', lockSecs: 10 }, 1), 'locked');
-    await expectStorageError(() => locks.unlock(slot, { clientKey: 'b' }, 1), 'locked');
+    await expectStorageError(() => locks.prolong('r0', { clientKey: 'b', lockSecs: 10 }, 1), 'locked');
+    await expectStorageError(() => locks.unlock('r0', { clientKey: 'b' }, 1), 'locked');
     await expectStorageError(() => locks.assertMayChange(slot, 'b', 1), 'locked');
     await expectStorageError(() => locks.assertMayChange(slot, undefined, 1), 'locked');
     locks.assertMayChange(slot, 'a', 1);
-    await expectStorageError(() => locks.prolong(index.find('r1'), { clientKey: 'a', lockSecs: 10 }, 1), 'conflict');
+    await expectStorageError(() => locks.prolong('r1', { clientKey: 'a', lockSecs: 10 }, 1), 'conflict');
     // Expired: anyone may change it, and it can no longer be prolonged.
     locks.assertMayChange(slot, 'b', 10_000);
-    await expectStorageError(() => locks.prolong(slot, { clientKey: 'a', lockSecs: 10 }, 10_000), 'conflict');
+    await expectStorageError(() => locks.prolong('r0', { clientKey: 'a', lockSecs: 10 }, 10_000), 'conflict');
   });
 
   it('the anonymous caller (no key) may change what it locked under the empty key', () => {
@@ -93,10 +93,10 @@ describe('RequestQueueLocks', () => {
     locks.lockHead({ limit: 2, lockSecs: 10, clientKey: 'b' }, take, 0);
     expect(locks.unlockAll('a', 1)).toBe(2);
     expect(placedAgain.map((p) => p.id)).toEqual(['r0', 'r1']);
-    locks.unlock(index.find('r2'), { clientKey: 'b', forefront: true }, 1);
+    locks.unlock('r2', { clientKey: 'b', forefront: true }, 1);
     expect(placedAgain.at(-1)).toEqual({ id: 'r2', forefront: true });
     // Unlocking what is not locked changes nothing.
-    locks.unlock(index.find('r2'), { clientKey: 'b' }, 1);
+    locks.unlock('r2', { clientKey: 'b' }, 1);
     expect(placedAgain).toHaveLength(3);
     expect(locks.size).toBe(1);
   });
@@ -121,7 +121,7 @@ describe('RequestQueueLocks', () => {
     const { index, locks, take } = queueWith(10);
     locks.lockHead({ limit: 10, lockSecs: 10, clientKey: 'a' }, take, 0);
     for (let round = 1; round <= 1_000; round++) {
-      for (let i = 0; i < 10; i++) locks.prolong(index.find(`r${i}`), { clientKey: 'a', lockSecs: 10 }, round);
+      for (let i = 0; i < 10; i++) locks.prolong(`r${i}`, { clientKey: 'a', lockSecs: 10 }, round);
     }
     // 10,000 prolongations left stale expiry entries behind; the heap was rebuilt along the way.
     expect(locks.expiryEntries).toBeLessThanOrEqual(64);

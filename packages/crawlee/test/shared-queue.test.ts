@@ -4,6 +4,7 @@ import { createClient } from '@redis/client';
 import { CloudStorageClient } from '@x/cloud-client';
 import { Dataset, RequestQueue, type StorageClient } from '@x/core';
 import { MemoryStorageClient } from '@x/memory-client';
+import { RedisStorageClient } from '@x/redis-client';
 import { startServer } from '@x/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prepareFixture, startChild, type RunningChild } from './fixtures/child-process.js';
@@ -13,20 +14,6 @@ const PAGES = 120;
 const PROCESSES = 3;
 const CONCURRENCY = 3;
 const REDIS_URL = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
-
-/** The part of `@x/redis-client` the test uses. */
-interface RedisClientModule {
-  readonly RedisStorageClient: new (options: { readonly url?: string; readonly prefix?: string }) => StorageClient;
-}
-
-async function loadRedisClient(): Promise<RedisClientModule | undefined> {
-  const specifier = '@x/redis-client';
-  try {
-    return (await import(/* @vite-ignore */ specifier)) as RedisClientModule;
-  } catch {
-    return undefined;
-  }
-}
 
 async function redisAnswers(): Promise<boolean> {
   const client = createClient({ url: REDIS_URL, socket: { connectTimeout: 2000, reconnectStrategy: false } });
@@ -59,13 +46,9 @@ async function deleteRedisKeys(prefix: string): Promise<number> {
   return deleted;
 }
 
-const redisModule = await loadRedisClient();
-const redisUp = redisModule ? await redisAnswers() : false;
-const redisSkip = !redisModule
-  ? '@x/redis-client cannot be imported (it is not in this workspace yet)'
-  : !redisUp && !process.env['CI']
-    ? `no Redis answers at ${REDIS_URL}`
-    : undefined;
+const redisUp = await redisAnswers();
+if (!redisUp && process.env['CI']) throw new Error(`no Redis answers at ${REDIS_URL}, and CI is set: the Redis case must run`);
+const redisSkip = redisUp ? undefined : `no Redis answers at ${REDIS_URL} (start redis-server or set REDIS_URL)`;
 if (redisSkip) console.warn(`[@x/crawlee] shared-queue.test.ts: the Redis case is skipped: ${redisSkip}`);
 
 /** A shared storage for the processes of one test: the client the test reads it with, and what each child needs. */
@@ -73,6 +56,8 @@ interface SharedCase {
   readonly name: string;
   readonly skip?: string | undefined;
   readonly fixture: string;
+  /** Bundle the fixture (see prepareFixture). */
+  readonly bundle?: boolean;
   open(): Promise<{ client: StorageClient; childArgs: Record<string, unknown>; dispose(): Promise<void> }>;
 }
 
@@ -98,9 +83,10 @@ const CASES: readonly SharedCase[] = [
     name: 'redis',
     skip: redisSkip,
     fixture: 'redis-crawler',
+    bundle: false,
     async open() {
       const prefix = `x-crawlee-test-${randomBytes(6).toString('hex')}:`;
-      const client = new redisModule!.RedisStorageClient({ url: REDIS_URL, prefix });
+      const client = new RedisStorageClient({ url: REDIS_URL, prefix });
       return {
         client,
         childArgs: { url: REDIS_URL, prefix },
@@ -126,7 +112,8 @@ afterAll(async () => {
 
 describe.each(CASES)('$name: three crawler processes on one queue', (sharedCase) => {
   it.skipIf(sharedCase.skip !== undefined)(`store every page of a ${PAGES}-page site exactly once and share the work`, async () => {
-    const command = await prepareFixture(sharedCase.fixture);
+    const command = await prepareFixture(sharedCase.fixture, sharedCase.bundle === false ? { bundle: false } : {});
+    site.hits.clear();
     const shared = await sharedCase.open();
     const children: RunningChild[] = [];
     try {

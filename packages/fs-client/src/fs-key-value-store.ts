@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import {
   assertRecordKey,
+  createUrlSigningSecretKey,
   isJsonContentType,
   isTextContentType,
   isValidRecordKey,
@@ -96,9 +97,18 @@ function stemOf(key: string): string {
 export class FsKeyValueStore extends FsStorageBase implements KeyValueStoreClient {
   readonly #records = new Map<string, RecordEntry>();
   #sortedKeys: string[] | undefined;
+  /**
+   * The store's own secret for signed record URLs, kept in its `__metadata__.json`. A new store
+   * gets one at once; a store whose metadata has none (Crawlee writes none) gets one when it is
+   * first asked for, written to the metadata file right away.
+   */
+  #urlSigningSecretKey: string | undefined;
 
   constructor(dir: string, identity: FolderIdentity, ctx: FsContext) {
     super(dir, identity, ctx, 'keyValueStore');
+    const stored = identity.stored['urlSigningSecretKey'];
+    // A folder whose metadata file is about to be written (new, or without one) gets its secret now.
+    this.#urlSigningSecretKey = typeof stored === 'string' && stored !== '' ? stored : identity.needsWrite ? createUrlSigningSecretKey() : undefined;
     this.#scan();
   }
 
@@ -178,12 +188,27 @@ export class FsKeyValueStore extends FsStorageBase implements KeyValueStoreClien
   }
 
   protected metadataRecord(): Record<string, unknown> {
-    return this.baseRecord();
+    return { ...this.baseRecord(), ...(this.#urlSigningSecretKey === undefined ? {} : { urlSigningSecretKey: this.#urlSigningSecretKey }) };
   }
 
   async getMetadata(): Promise<KeyValueStoreMetadata> {
     this.assertLive();
-    return this.baseMetadata();
+    return { ...this.baseMetadata(), urlSigningSecretKey: this.#signingSecret() };
+  }
+
+  /** The store's URL-signing secret, made and written to the metadata file on first need. */
+  #signingSecret(): string {
+    if (this.#urlSigningSecretKey === undefined) {
+      this.#urlSigningSecretKey = createUrlSigningSecretKey();
+      try {
+        // Written now, not later: URLs signed with it must still open after a crash.
+        this.writeMetadataNow();
+      } catch (error) {
+        this.ctx.logger.warn(`Key-value store ${this.dir}: its new URL-signing secret cannot be written yet (${(error as Error).message})`);
+        this.metadataFile.changed();
+      }
+    }
+    return this.#urlSigningSecretKey;
   }
 
   async getRecord(key: string): Promise<StoredRecord | undefined> {

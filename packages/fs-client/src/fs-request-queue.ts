@@ -166,7 +166,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   /** Every request's state and order key on disk (`+ms` regular, `-ms` forefront, `null` handled). */
   readonly #index = new RequestQueueIndex();
   /** Locks of requests in progress; kept in memory only, so after a crash those requests are pending. */
-  readonly #locks = new RequestQueueLocks(this.#index, (slot, forefront) => this.#placeAgain(slot, forefront));
+  readonly #locks = new RequestQueueLocks(this.#index, (slot, forefront) => this.#placeAgain(slot, forefront), this.label);
   readonly #cache = new LRUCache<string, string>({
     max: CACHED_REQUESTS,
     maxSize: CACHED_REQUEST_BYTES,
@@ -442,19 +442,6 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     return undefined;
   }
 
-  #slotOfId(id: string): number {
-    const slot = this.#index.find(id);
-    if (slot === -1) throw notFound(`Request "${id}" in request queue "${this.name ?? this.id}"`);
-    return slot;
-  }
-
-  /** The slot of request `id`, which `clientKey` may change (no other client holds its lock). */
-  #changeableSlot(id: string, options: RequestChangeOptions | undefined): number {
-    const slot = this.#slotOfId(id);
-    this.#locks.assertMayChange(slot, options?.clientKey);
-    return slot;
-  }
-
   /**
    * Makes a locked request pending again when its lock ends without a change to it: its file gets
    * the order key of its new place (last, or first with `forefront`), so it is there after a reopen.
@@ -539,12 +526,12 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
 
   async prolongRequestLock(id: string, options: ProlongRequestLockOptions): Promise<{ readonly lockExpiresAt: Date }> {
     this.assertLive();
-    return this.#locks.prolong(this.#slotOfId(id), options);
+    return this.#locks.prolong(id, options);
   }
 
   async deleteRequestLock(id: string, options: DeleteRequestLockOptions): Promise<void> {
     this.assertLive();
-    this.#locks.unlock(this.#slotOfId(id), options);
+    this.#locks.unlock(id, options);
   }
 
   async unlockRequests({ clientKey }: { readonly clientKey: string }): Promise<number> {
@@ -554,7 +541,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
 
   async markRequestAsHandled(request: RequestData, options?: RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
-    const slot = this.#changeableSlot(request.id, options);
+    const slot = this.#locks.changeableSlot(request.id, options?.clientKey);
     // A request handled before stays handled, and its changes are stored as for any other.
     const wasHandled = this.#index.stateOf(slot) === 'handled';
     this.#writeRequest(request, null);
@@ -569,7 +556,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
 
   async reclaimRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
-    const slot = this.#changeableSlot(request.id, options);
+    const slot = this.#locks.changeableSlot(request.id, options?.clientKey);
     if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
     const { handledAt: _ignored, ...pending } = request;
     const orderNo = this.#nextOrderNo(options.forefront);
@@ -587,7 +574,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     this.#locks.releaseExpired();
     const { forefront } = options;
     const index = this.#index;
-    const slot = this.#changeableSlot(request.id, options);
+    const slot = this.#locks.changeableSlot(request.id, options?.clientKey);
     const state = index.stateOf(slot);
     const result = this.#result(request, state === 'handled');
     if (request.handledAt !== undefined) {

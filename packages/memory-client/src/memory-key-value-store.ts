@@ -1,4 +1,5 @@
 import {
+  createUrlSigningSecretKey,
   notFound,
   pageOfSortedKeys,
   recordBodySize,
@@ -20,10 +21,12 @@ interface MemoryRecord {
 export class MemoryKeyValueStore extends MemoryStorageBase implements KeyValueStoreClient {
   readonly #records = new Map<string, MemoryRecord>();
   #sortedKeys: string[] | undefined;
+  /** This store's own secret for signed record URLs, made with the store. */
+  readonly #urlSigningSecretKey = createUrlSigningSecretKey();
 
   async getMetadata(): Promise<KeyValueStoreMetadata> {
     this.assertLive();
-    return this.baseMetadata();
+    return { ...this.baseMetadata(), urlSigningSecretKey: this.#urlSigningSecretKey };
   }
 
   async getRecord(key: string): Promise<StoredRecord | undefined> {

@@ -22,7 +22,11 @@ import { MemoryStorageBase } from './memory-collection.js';
 /** A request queue in memory: core's {@link RequestQueueIndex} and {@link RequestQueueLocks}, and each request's JSON by slot. */
 export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueueClient {
   readonly #index = new RequestQueueIndex();
-  readonly #locks = new RequestQueueLocks(this.#index, (slot, forefront) => this.#index.makePending(slot, forefront, 0));
+  readonly #locks = new RequestQueueLocks(
+    this.#index,
+    (slot, forefront) => this.#index.makePending(slot, forefront, 0),
+    `request queue "${this.name ?? this.id}"`,
+  );
   /** The request in each slot as JSON: every read parses a fresh copy, so callers never share state. */
   #json: (string | undefined)[] = [];
 
@@ -88,12 +92,12 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
 
   async prolongRequestLock(id: string, options: ProlongRequestLockOptions): Promise<{ readonly lockExpiresAt: Date }> {
     this.assertLive();
-    return this.#locks.prolong(this.#slotOfId(id), options);
+    return this.#locks.prolong(id, options);
   }
 
   async deleteRequestLock(id: string, options: DeleteRequestLockOptions): Promise<void> {
     this.assertLive();
-    this.#locks.unlock(this.#slotOfId(id), options);
+    this.#locks.unlock(id, options);
   }
 
   async unlockRequests({ clientKey }: { readonly clientKey: string }): Promise<number> {
@@ -101,22 +105,9 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
     return this.#locks.unlockAll(clientKey);
   }
 
-  #slotOfId(id: string): number {
-    const slot = this.#index.find(id);
-    if (slot === -1) throw notFound(`Request "${id}" in request queue "${this.name ?? this.id}"`);
-    return slot;
-  }
-
-  /** The slot of `request`, which `clientKey` may change (no other client holds its lock). */
-  #changeableSlot(id: string, options: RequestChangeOptions | undefined): number {
-    const slot = this.#slotOfId(id);
-    this.#locks.assertMayChange(slot, options?.clientKey);
-    return slot;
-  }
-
   async markRequestAsHandled(request: RequestData, options?: RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
-    const slot = this.#changeableSlot(request.id, options);
+    const slot = this.#locks.changeableSlot(request.id, options?.clientKey);
     // A request handled before stays handled, and its changes are stored as for any other.
     const wasHandled = this.#index.stateOf(slot) === 'handled';
     const json = serializeRequestData(request);
@@ -131,7 +122,7 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
 
   async reclaimRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
-    const slot = this.#changeableSlot(request.id, options);
+    const slot = this.#locks.changeableSlot(request.id, options?.clientKey);
     if (this.#index.stateOf(slot) === 'handled') return this.#result(request, true);
     const { handledAt: _ignored, ...pending } = request;
     const json = serializeRequestData(pending);
@@ -146,7 +137,7 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
     this.assertLive();
     // A request whose lock has expired is pending: placed again first, so `forefront` below applies to it.
     this.#locks.releaseExpired();
-    const slot = this.#changeableSlot(request.id, options);
+    const slot = this.#locks.changeableSlot(request.id, options?.clientKey);
     const json = serializeRequestData(request);
     const state = this.#index.stateOf(slot);
     const result = this.#result(request, state === 'handled');

@@ -24,6 +24,22 @@ export function recordNotFound(message = 'The requested resource was not found.'
   return new ApiError(404, 'record-not-found', message);
 }
 
+/** The OS error codes of a full disk or quota (answered 507). */
+const NO_SPACE_CODES = new Set(['ENOSPC', 'EDQUOT']);
+
+/**
+ * The answer to an `io` storage error: 507 for a full disk, else 500. Its message names the OS
+ * error code but never the storage's message, which can hold file paths of the server.
+ */
+function ioError(error: Error): ApiError {
+  const cause = (error as { cause?: unknown }).cause;
+  const code = typeof cause === 'object' && cause !== null && typeof (cause as { code?: unknown }).code === 'string' ? (cause as { code: string }).code : undefined;
+  if (code !== undefined && NO_SPACE_CODES.has(code)) {
+    return new ApiError(507, 'insufficient-storage', `The storage has no space left (${code})`);
+  }
+  return new ApiError(500, 'internal-server-error', `The storage medium failed${code === undefined ? '' : ` (${code})`}`);
+}
+
 /** The API error a thrown value is answered with. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
@@ -43,8 +59,13 @@ export function toApiError(error: unknown): ApiError {
       case 'invalid-value':
       case 'invalid-argument':
         return invalidInput(error.message);
-      default:
+      case 'io':
+        return ioError(error);
+      case 'client-missing':
+      case 'internal':
         return new ApiError(500, 'internal-server-error', error.message);
+      default:
+        return new ApiError(500, 'internal-server-error', 'Internal server error');
     }
   }
   return new ApiError(500, 'internal-server-error', 'Internal server error');
@@ -97,40 +118,112 @@ function tooLarge(limit: number, actual: number | string): ApiError {
 
 /**
  * Reads a request body, decoding `gzip`, `deflate` and `br`, and fails with 413 when it (or what
- * it decodes to) is over `limit` bytes. On failure the rest of the body is drained, not kept.
+ * it decodes to) is over `limit` bytes. On failure it stops reading and leaves the rest of the
+ * body on the connection: the caller answers and then discards it ({@link discardBody}).
  */
-export async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   const declared = Number(req.headers['content-length'] ?? Number.NaN);
-  if (Number.isFinite(declared) && declared > limit) {
-    req.resume();
-    throw tooLarge(limit, declared);
-  }
+  if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit, declared));
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
-  let source: NodeJS.ReadableStream = req;
+  let decoder: Transform | undefined;
   if (encoding !== 'identity' && encoding !== '') {
-    const decoder = decoderFor(encoding);
+    decoder = decoderFor(encoding);
     if (!decoder) {
-      req.resume();
-      throw new ApiError(415, 'unsupported-content-encoding', `Unsupported Content-Encoding "${encoding}"; use gzip, deflate or br`);
+      return Promise.reject(new ApiError(415, 'unsupported-content-encoding', `Unsupported Content-Encoding "${encoding}"; use gzip, deflate or br`));
     }
-    req.on('error', (error) => decoder.destroy(error));
-    source = req.pipe(decoder);
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of source as AsyncIterable<Buffer>) {
+  // Listeners rather than `for await`: leaving an async iterator destroys the request, and with
+  // it the connection's parser state, so the next request on a keep-alive connection hung.
+  return new Promise<Buffer>((resolve, reject) => {
+    const source: NodeJS.ReadableStream = decoder ?? req;
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = (error?: ApiError): void => {
+      if (settled) return;
+      settled = true;
+      source.off('data', onData);
+      source.off('end', onEnd);
+      source.off('error', onError);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (decoder) {
+        req.unpipe(decoder);
+        decoder.destroy();
+      }
+      if (error) reject(error);
+      else resolve(Buffer.concat(chunks, size));
+    };
+    const onData = (chunk: Buffer): void => {
       size += chunk.length;
-      if (size > limit) throw tooLarge(limit, `over ${limit}`);
-      chunks.push(chunk);
+      if (size > limit) finish(tooLarge(limit, `over ${limit}`));
+      else chunks.push(chunk);
+    };
+    const onEnd = (): void => finish();
+    const onError = (error: Error): void =>
+      finish(invalidInput(`The request body cannot be read${encoding === 'identity' ? '' : ` as ${encoding}`}: ${error.message}`));
+    const onClose = (): void => {
+      if (!req.complete) finish(invalidInput('The request body ended before it was complete'));
+    };
+    source.on('data', onData);
+    source.on('end', onEnd);
+    source.on('error', onError);
+    req.on('close', onClose);
+    if (decoder) {
+      req.on('error', onError);
+      req.pipe(decoder);
     }
-  } catch (error) {
-    req.unpipe();
-    req.resume();
-    if (error instanceof ApiError) throw error;
-    throw invalidInput(`The request body cannot be read${encoding === 'identity' ? '' : ` as ${encoding}`}: ${(error as Error).message}`);
-  }
-  return Buffer.concat(chunks, size);
+  });
+}
+
+/** How much of an unread body is read and dropped after an error answer before the connection is closed. */
+export interface DiscardLimits {
+  /** Bytes read and dropped at most. */
+  readonly maxBytes: number;
+  /** Milliseconds at most. */
+  readonly maxMs: number;
+}
+
+/**
+ * Whether the rest of a request body that was not read whole is more than `limits` would discard:
+ * such an answer says `Connection: close`, since the connection cannot be used again.
+ */
+export function bodyTooLongToDiscard(req: IncomingMessage, limits: DiscardLimits): boolean {
+  if (req.complete) return false;
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  return Number.isFinite(declared) && declared > limits.maxBytes;
+}
+
+/**
+ * Reads and drops what is left of a request body that an error answer did not need, so that the
+ * keep-alive connection can carry the next request. Past `limits` (bytes or time) the connection
+ * is closed instead: a client sending on and on gets its answer and then a closed connection,
+ * never a connection that hangs.
+ */
+export function discardBody(req: IncomingMessage, limits: DiscardLimits): void {
+  if (req.complete) return;
+  const socket = req.socket;
+  let dropped = 0;
+  const stop = (): void => {
+    clearTimeout(timer);
+    req.off('data', onData);
+    req.off('end', stop);
+    socket.off('close', stop);
+  };
+  const cut = (): void => {
+    stop();
+    socket.destroy();
+  };
+  const onData = (chunk: Buffer): void => {
+    dropped += chunk.length;
+    if (dropped > limits.maxBytes) cut();
+  };
+  const timer = setTimeout(cut, limits.maxMs);
+  timer.unref();
+  req.on('data', onData);
+  req.once('end', stop);
+  socket.once('close', stop);
+  req.resume();
 }
 
 /**

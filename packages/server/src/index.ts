@@ -6,8 +6,17 @@
  * @packageDocumentation
  */
 
-/** Starts the server; see {@link ServerOptions} and {@link RunningServer}. */
-export { startServer, DEFAULT_MAX_BODY_BYTES, type ServerOptions, type RunningServer } from './start-server.js';
+/** Starts the server; see {@link ServerOptions} and {@link RunningServer}; the defaults of its limits. */
+export {
+  startServer,
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_HEADERS_TIMEOUT_MS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_KEEP_ALIVE_TIMEOUT_MS,
+  DEFAULT_MAX_CONNECTIONS,
+  type ServerOptions,
+  type RunningServer,
+} from './start-server.js';
 /** The most requests one batch call takes (25, as the Apify API). */
 export { MAX_BATCH } from './routes.js';
 /** Parses the command line of the `x-storage-server` bin and makes its storage client. */

@@ -1,8 +1,8 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   ANONYMOUS_CLIENT_KEY,
   MAX_JSON_DEPTH,
-  MAX_LOCK_LIMIT,
   StorageError,
   assertContentType,
   assertRecordKey,
@@ -12,6 +12,7 @@ import {
   jsonTextExceedsDepth,
   projectItems,
   serializeDatasetItems,
+  type DatasetClient,
   type StorageKind,
 } from '@x/core';
 import { z } from 'zod';
@@ -26,7 +27,6 @@ export interface RouteContext {
   readonly storages: Storages;
   readonly queueClients: QueueClients;
   readonly maxBodyBytes: number;
-  readonly urlSigningSecretKey: string | undefined;
 }
 
 /** One API call being answered. */
@@ -47,6 +47,14 @@ const COLLECTIONS: Record<string, StorageKind> = {
 
 /** Most requests in one batch call. */
 export const MAX_BATCH = 25;
+/** Most storages one list call gives (the API's default and maximum). */
+const MAX_LIST_LIMIT = 1000;
+/** Most requests one `/head` call gives. */
+const MAX_HEAD_LIMIT = 1000;
+/** Most requests one `/head/lock` call locks (the API's maximum). */
+const MAX_LOCK_HEAD_LIMIT = 25;
+/** Dataset items are read, and written to the answer, this many at a time. */
+const DATASET_PAGE = 1000;
 /** The `limit` the API reports when none was asked for. */
 const NO_LIMIT = 999_999_999_999;
 /** Lock length when a lock call gives none. */
@@ -67,7 +75,7 @@ async function metadataJson(ctx: RouteContext, kind: StorageKind, id: string, me
     case 'dataset':
       return datasetJson(metadata as Parameters<typeof datasetJson>[0]);
     case 'keyValueStore':
-      return keyValueStoreJson(metadata as Parameters<typeof keyValueStoreJson>[0], ctx.urlSigningSecretKey);
+      return keyValueStoreJson(metadata as Parameters<typeof keyValueStoreJson>[0]);
     default:
       return requestQueueJson(metadata as Parameters<typeof requestQueueJson>[0], ctx.queueClients.hadMultipleClients(id));
   }
@@ -87,7 +95,8 @@ export async function route(ctx: RouteContext, call: Call): Promise<void> {
 
 async function collectionRoute(ctx: RouteContext, call: Call, kind: StorageKind): Promise<void> {
   if (call.method === 'GET') {
-    const { offset = 0, limit = 1000, desc, unnamed } = parseQuery(listQuery, call.query);
+    const { offset = 0, limit: asked = MAX_LIST_LIMIT, desc, unnamed } = parseQuery(listQuery, call.query);
+    const limit = Math.min(asked, MAX_LIST_LIMIT);
     let all = await ctx.storages.list(kind);
     if (!unnamed) all = all.filter((m) => m.name !== undefined);
     all.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
@@ -143,23 +152,7 @@ async function datasetRoute(ctx: RouteContext, call: Call, ref: string, rest: re
   if (rest.length !== 1 || rest[0] !== 'items') notFoundRoute();
   const { handle } = await ctx.storages.resolve('dataset', ref);
   if (call.method === 'GET') {
-    const q = parseQuery(itemsQuery, call.query);
-    const offset = q.offset ?? 0;
-    const limit = q.limit ?? Number.MAX_SAFE_INTEGER;
-    const page = await handle.listItems({ offset, limit, desc: q.desc });
-    let items = projectItems(page.items, { clean: q.clean, fields: q.fields, omit: q.omit });
-    if (!q.clean && (q.skipHidden || q.skipEmpty)) {
-      items = items
-        .map((item) => (q.skipHidden ? Object.fromEntries(Object.entries(item).filter(([field]) => !field.startsWith('#'))) : item))
-        .filter((item) => !q.skipEmpty || Object.keys(item).length > 0);
-    }
-    sendJson(call.res, 200, items, {
-      'x-apify-pagination-offset': String(offset),
-      'x-apify-pagination-limit': String(q.limit ?? NO_LIMIT),
-      'x-apify-pagination-count': String(items.length),
-      'x-apify-pagination-total': String(page.total),
-      'x-apify-pagination-desc': String(q.desc),
-    });
+    await sendDatasetItems(call, handle, parseQuery(itemsQuery, call.query));
     return;
   }
   if (call.method === 'POST') {
@@ -170,6 +163,89 @@ async function datasetRoute(ctx: RouteContext, call: Call, ref: string, rest: re
     return;
   }
   methodNotAllowed(call);
+}
+
+/**
+ * The content type a record is served with: its own, or `application/octet-stream` when it cannot
+ * be an HTTP header (a control or non-Latin-1 character, stored by another writer or before such
+ * content types were refused): a stored record must not make every read of it a 500.
+ */
+function servableContentType(contentType: string): string {
+  try {
+    validateHeaderValue('content-type', contentType);
+    return contentType;
+  } catch {
+    return 'application/octet-stream';
+  }
+}
+
+/** Writes `chunk`, waiting while the client is slow to read; throws when the client went away. */
+async function writeChunk(res: ServerResponse, chunk: string): Promise<void> {
+  if (res.destroyed) throw new Error('The client closed the connection');
+  if (res.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const onDrain = (): void => {
+      res.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      res.off('drain', onDrain);
+      reject(new Error('The client closed the connection'));
+    };
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
+}
+
+/**
+ * Answers a dataset items call. The items are read a page at a time; an answer of more than one
+ * page is written as it is read (chunked), a page at a time with a turn of the event loop between
+ * pages, so one large read neither holds every item in memory nor keeps other clients waiting.
+ * `X-Apify-Pagination-Count` is the number of dataset positions the answer covers (as the Apify
+ * API counts it: items `clean`/`skipEmpty` drop are counted).
+ */
+async function sendDatasetItems(call: Call, handle: DatasetClient, q: z.output<typeof itemsQuery>): Promise<void> {
+  const offset = q.offset ?? 0;
+  const limit = q.limit ?? Number.MAX_SAFE_INTEGER;
+  const shape = (items: Record<string, unknown>[]): Record<string, unknown>[] => {
+    let shaped = projectItems(items, { clean: q.clean, fields: q.fields, omit: q.omit });
+    if (!q.clean && (q.skipHidden || q.skipEmpty)) {
+      shaped = shaped
+        .map((item) => (q.skipHidden ? Object.fromEntries(Object.entries(item).filter(([field]) => !field.startsWith('#'))) : item))
+        .filter((item) => !q.skipEmpty || Object.keys(item).length > 0);
+    }
+    return shaped;
+  };
+  const firstSize = Math.min(limit, DATASET_PAGE);
+  const first = await handle.listItems({ offset, limit: firstSize, desc: q.desc });
+  const count = Math.max(0, Math.min(limit, first.total - offset));
+  const headers = {
+    'x-apify-pagination-offset': String(offset),
+    'x-apify-pagination-limit': String(q.limit ?? NO_LIMIT),
+    'x-apify-pagination-count': String(count),
+    'x-apify-pagination-total': String(first.total),
+    'x-apify-pagination-desc': String(q.desc),
+  };
+  if (count <= firstSize) {
+    sendJson(call.res, 200, shape(first.items), headers);
+    return;
+  }
+  const { res } = call;
+  res.writeHead(200, { ...headers, 'content-type': 'application/json; charset=utf-8' });
+  let separator = '[';
+  const writePage = async (items: Record<string, unknown>[]): Promise<void> => {
+    const shaped = shape(items);
+    if (shaped.length === 0) return;
+    await writeChunk(res, separator + shaped.map((item) => JSON.stringify(item)).join(','));
+    separator = ',';
+  };
+  await writePage(first.items);
+  for (let done = firstSize; done < count; done += DATASET_PAGE) {
+    await nextTurn();
+    const page = await handle.listItems({ offset: offset + done, limit: Math.min(DATASET_PAGE, count - done), desc: q.desc });
+    await writePage(page.items);
+  }
+  res.end(separator === '[' ? '[]' : ']');
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -212,7 +288,12 @@ async function keyValueStoreRoute(ctx: RouteContext, call: Call, ref: string, re
       const record = await handle.getRecord(key);
       if (!record) throw recordNotFound(`Record "${key}" was not found`);
       const body = typeof record.body === 'string' ? Buffer.from(record.body, 'utf8') : record.body;
-      call.res.writeHead(200, { 'content-type': record.contentType, 'content-length': body.length });
+      call.res.writeHead(200, {
+        'content-type': servableContentType(record.contentType),
+        'content-length': body.length,
+        // A stored page (text/html, image/svg+xml, …) never runs script with this server's origin.
+        'content-security-policy': 'sandbox',
+      });
       call.res.end(call.method === 'HEAD' ? undefined : body);
       return;
     }
@@ -257,9 +338,6 @@ const listRequestsQuery = z
   .object({ limit: queryCount, exclusiveStartId: z.string().optional(), cursor: z.string().optional(), filter: queryList, clientKey: z.string().optional() })
   .loose();
 
-/** The most requests `/head` lists, as the Apify API caps it. */
-const MAX_HEAD_LIMIT = 1000;
-
 async function requestQueueRoute(ctx: RouteContext, call: Call, ref: string, rest: readonly string[]): Promise<void> {
   const { id: queueId, handle } = await ctx.storages.resolve('requestQueue', ref);
   const givenClientKey = call.query.get('clientKey') ?? undefined;
@@ -286,7 +364,7 @@ async function requestQueueRoute(ctx: RouteContext, call: Call, ref: string, res
   if (sub === 'head' && requestId === 'lock' && action === undefined) {
     if (call.method !== 'POST') methodNotAllowed(call);
     const q = parseQuery(lockQuery, call.query);
-    const limit = Math.min(q.limit ?? 25, MAX_LOCK_LIMIT);
+    const limit = Math.min(q.limit ?? 25, MAX_LOCK_HEAD_LIMIT);
     const lockSecs = q.lockSecs ?? DEFAULT_LOCK_SECS;
     const locked = limit === 0 ? undefined : await handle.listAndLockHead({ limit, lockSecs, clientKey });
     const lockExpiresAt = locked?.lockExpiresAt.toISOString();
@@ -423,7 +501,7 @@ async function requestQueueRoute(ctx: RouteContext, call: Call, ref: string, res
     case 'PUT': {
       const { forefront } = parseQuery(placementQuery, call.query);
       const body = parseJsonBody(await readBody(call.req, ctx.maxBodyBytes));
-      const request = toRequestData(body && typeof body === 'object' ? { ...(body as object), id: requestId } : body);
+      const request = toRequestData(body, 'request', requestId);
       sendData(res, 200, await handle.updateRequest(request, { forefront, clientKey }));
       return;
     }

@@ -88,9 +88,9 @@ export class Storages {
 
   /**
    * The storage a path segment names: an id, or `~name` (also `user~name`). Ids in the server's
-   * default ids are created when missing; other unknown ids and names are 404.
+   * default ids are created when missing (unless `create` is false); other unknown ids and names are 404.
    */
-  async resolve<K extends StorageKind>(kind: K, ref: string): Promise<{ id: string; handle: KindMap[K]['handle'] }> {
+  async resolve<K extends StorageKind>(kind: K, ref: string, { create = true }: { create?: boolean } = {}): Promise<{ id: string; handle: KindMap[K]['handle'] }> {
     const tilde = ref.lastIndexOf('~');
     let id: string;
     if (tilde !== -1) {
@@ -113,7 +113,10 @@ export class Storages {
     }
     const key = `${kind}:${id}`;
     let handle = this.#handles.get(key) as Promise<KindMap[K]['handle']> | undefined;
-    if (!handle) {
+    if (!handle && !create) {
+      // Not cached: a failed look-up must not stand in for the creating open of a default id.
+      handle = this.#open(kind, { kind: 'id', id });
+    } else if (!handle) {
       const target: StorageTarget = this.#defaultIds.has(id) ? { kind: 'default', id } : { kind: 'id', id };
       handle = this.#open(kind, target);
       this.#handles.set(key, handle);

@@ -13,18 +13,60 @@ function runCli(args: string[]): { status: number | null; stdout: string; stderr
 
 describe('x-storage-server command line', () => {
   it('parses the options', () => {
-    expect(parseCliArgs([], {})).toEqual({ port: 8787, host: '127.0.0.1', storageDir: undefined, token: undefined, help: false });
+    const defaults = {
+      port: 8787,
+      host: '127.0.0.1',
+      storageDir: undefined,
+      token: undefined,
+      allowUnauthenticatedRemoteAccess: false,
+      headersTimeoutMs: undefined,
+      requestTimeoutMs: undefined,
+      keepAliveTimeoutMs: undefined,
+      maxConnections: undefined,
+      help: false,
+    };
+    expect(parseCliArgs([], {})).toEqual(defaults);
     expect(parseCliArgs(['--port', '0', '--host', '::1', '--storage-dir', '/tmp/s', '--token', 't'], {})).toEqual({
+      ...defaults,
       port: 0,
       host: '::1',
       storageDir: '/tmp/s',
       token: 't',
-      help: false,
     });
+    expect(
+      parseCliArgs(['--host', '0.0.0.0', '--unsafe-no-token-remote', '--headers-timeout-ms', '5000', '--request-timeout-ms', '30000', '--keep-alive-timeout-ms', '1000', '--max-connections', '64'], {}),
+    ).toEqual({ ...defaults, host: '0.0.0.0', allowUnauthenticatedRemoteAccess: true, headersTimeoutMs: 5000, requestTimeoutMs: 30000, keepAliveTimeoutMs: 1000, maxConnections: 64 });
     expect(parseCliArgs(['--memory'], { X_STORAGE_SERVER_TOKEN: 'env' }).token).toBe('env');
-    for (const bad of [['--port', 'x'], ['--port', '70000'], ['--memory', '--storage-dir', 'd'], ['--nope'], ['extra'], ['--token', '']]) {
+    expect(parseCliArgs(['--token', 'flag'], { X_STORAGE_SERVER_TOKEN: 'env' }).token).toBe('flag');
+    for (const bad of [
+      ['--port', 'x'],
+      ['--port', '70000'],
+      ['--memory', '--storage-dir', 'd'],
+      ['--nope'],
+      ['extra'],
+      ['--token', ''],
+      ['--token', '  '],
+      ['--max-connections', '0'],
+      ['--request-timeout-ms', 'soon'],
+    ]) {
       expect(() => parseCliArgs(bad, {})).toThrow(CliUsageError);
     }
+    // An empty token from the environment is an error, not a server without a token.
+    expect(() => parseCliArgs([], { X_STORAGE_SERVER_TOKEN: '' })).toThrow(/X_STORAGE_SERVER_TOKEN/);
+  });
+
+  it('refuses a non-loopback --host without a token (exit 2), and an empty token from the environment', () => {
+    const remote = runCli(['--host', '0.0.0.0', '--port', '0']);
+    expect(remote.status).toBe(2);
+    expect(remote.stderr).toContain('--unsafe-no-token-remote');
+    const emptyEnv = spawnSync(process.execPath, [...nodeArgs, '--port', '0'], {
+      cwd: packageDir,
+      encoding: 'utf8',
+      timeout: 20_000,
+      env: { ...process.env, X_STORAGE_SERVER_TOKEN: '' },
+    });
+    expect(emptyEnv.status).toBe(2);
+    expect(emptyEnv.stderr).toContain('X_STORAGE_SERVER_TOKEN');
   });
 
   it('bad arguments: one line on stderr and exit code 2; --help prints usage', () => {

@@ -153,24 +153,6 @@ describe('@x/server errors', () => {
       expect(answer.body).not.toContain('root:');
     }
   });
-
-  it('signed record URLs read without the token when the server has a signing key', async () => {
-    const { createRecordSignature: recordSignature } = await import('@x/core');
-    const signing = await startServer({ storageClient: new MemoryStorageClient(), token: TOKEN, urlSigningSecretKey: 'signing-secret' });
-    try {
-      await fetch(`${signing.url}/v2/key-value-stores/default/records/pic`, { method: 'PUT', headers: { ...auth, 'content-type': 'image/png' }, body: Buffer.from([1, 2, 3]) });
-      const store = (await (await fetch(`${signing.url}/v2/key-value-stores/default`, { headers: auth })).json()) as { data: { urlSigningSecretKey?: string } };
-      expect(store.data.urlSigningSecretKey).toBe('signing-secret');
-      const signed = await fetch(`${signing.url}/v2/key-value-stores/default/records/pic?signature=${recordSignature('signing-secret', 'pic')}`);
-      expect(signed.status).toBe(200);
-      expect(signed.headers.get('content-type')).toBe('image/png');
-      expect([...Buffer.from(await signed.arrayBuffer())]).toEqual([1, 2, 3]);
-      expect((await fetch(`${signing.url}/v2/key-value-stores/default/records/pic?signature=wrong`)).status).toBe(401);
-      expect((await fetch(`${signing.url}/v2/key-value-stores/default/records/other?signature=${recordSignature('signing-secret', 'pic')}`)).status).toBe(401);
-    } finally {
-      await signing.close();
-    }
-  });
 });
 
 /** JSON text of an object nested `levels` deep (`{}` is 1). */

@@ -1,0 +1,13 @@
+-- Deletes a request, if there is one. KEYS: the queue's, KEYS[6] ids.
+-- ARGV[1] id, ARGV[2] clientKey ('' for none). Returns 1 when a request was deleted. LOCKED.
+--- @include "queue"
+local now = openQueue()
+local id, clientKey = ARGV[1], ARGV[2]
+if stateOf(id) == nil then return 0 end
+assertMayChange(id, clientKey)
+redis.call('HDEL', requestsKey, id)
+redis.call('ZREM', KEYS[6], id)
+redis.call('ZREM', pendingKey, id)
+endLock(id)
+touch(metaKey, now, true)
+return 1

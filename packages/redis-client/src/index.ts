@@ -1,0 +1,1 @@
+export { RedisStorageClient, type RedisStorageClientOptions } from './redis-storage-client.js';
