@@ -66,7 +66,7 @@ export class CrawleeStorageClient implements crawlee.StorageClient {
       },
       async getOrCreate(name?: string) {
         const handle = new StorageHandle(kind, storages, storages.targetOfName(kind, name));
-        return infoOf((await handle.use((client) => client.getMetadata())) as StorageMetadata & Record<string, unknown>);
+        return infoOf((await handle.use((client) => client.getMetadata() as Promise<StorageMetadata>)) as StorageMetadata & Record<string, unknown>);
       },
     };
   }

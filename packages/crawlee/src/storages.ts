@@ -219,7 +219,7 @@ export class StorageHandle<K extends StorageKind> {
   /** The storage's metadata, or `undefined` when there is no such storage. */
   async metadata(): Promise<MetadataOf[K] | undefined> {
     try {
-      return (await this.use((client) => client.getMetadata())) as MetadataOf[K];
+      return (await this.use((client) => client.getMetadata() as Promise<StorageMetadata>)) as MetadataOf[K];
     } catch (error) {
       if (!StorageError.is(error, 'not-found')) throw error;
       this.storages.forget(this.kind, this.target);

@@ -72,6 +72,8 @@ describe.each(CLIENT_CASES)('toCrawleeStorageClient on the $name client', (clien
     const named = await adapter.keyValueStores().getOrCreate('my-store');
     expect(named.name).toBe('my-store');
     expect(await adapter.keyValueStore(named.id).get()).toMatchObject({ id: named.id, name: 'my-store' });
+    // Only what Crawlee's info has: no secret of ours (the store's URL-signing key) goes to Crawlee.
+    expect(Object.keys((await adapter.keyValueStore(named.id).get())!).sort()).toEqual(['accessedAt', 'createdAt', 'id', 'modifiedAt', 'name']);
     // Crawlee asks for a storage by its name first: not an id of ours, so not found.
     expect(await adapter.keyValueStore('my-store').get()).toBeUndefined();
     expect(await adapter.requestQueue('no-such-id').get()).toBeUndefined();
