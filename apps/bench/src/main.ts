@@ -129,6 +129,10 @@ async function runGroup(
   wantedTargets: readonly string[] | undefined,
 ): Promise<Record<string, unknown>> {
   const scale = runScale * group.scale;
+  if (group.run) {
+    process.stderr.write(`\n${group.title} (scale ${scale})\n`);
+    return group.run({ scale, rounds, onProgress: (message) => process.stderr.write(`  ${message}\n`) });
+  }
   let targets = group.createTargets();
   if (wantedTargets) {
     const dropped = targets.filter((t) => !wantedTargets.includes(t.key));

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { FileSystemStorageClient } from '@x/fs-client';
 import { MemoryStorageClient } from '@x/memory-client';
 import { cloudTarget } from './cloud-target.js';
+import { runCrawlBench } from './crawl-bench.js';
 import { crawleeTarget } from './crawlee-target.js';
 import { ourTarget } from './our-target.js';
 import { redisBench, type RedisExtras } from './redis-target.js';
@@ -26,6 +27,11 @@ export interface BenchGroup {
   createTargets(): BenchTarget[];
   /** Also measure the raw rate of writing one small file by temp + rename: the ceiling of one file per operation. */
   readonly measureFileCeiling?: boolean;
+  /**
+   * A group that measures something of its own instead of the workloads (the Crawlee crawl): it
+   * prints its table and gives its JSON results.
+   */
+  readonly run?: (options: { readonly scale: number; readonly rounds: number; readonly onProgress: (message: string) => void }) => Promise<Record<string, unknown>>;
   /** A second comparison: `contender` ÷ `against` (two target keys of the group), with goals per phase id. */
   readonly versus?: { readonly contender: string; readonly against: string; readonly goals: Readonly<Record<string, number>> };
   /** Measurements of the group besides the workloads, run after them while the targets are still up. */
@@ -97,5 +103,12 @@ export const groups: readonly BenchGroup[] = [
     },
     versus: { contender: 'redis', against: 'cloud', goals: REDIS_OVER_CLOUD_GOALS },
     extras: (scale) => redisGroup!.extras(scale),
+  },
+  {
+    key: 'crawlee',
+    title: 'A Crawlee crawl: BasicCrawler on our clients through @x/crawlee vs on Crawlee MemoryStorage, in memory and on disk',
+    scale: 1,
+    createTargets: () => [],
+    run: runCrawlBench,
   },
 ];

@@ -1,4 +1,5 @@
 import type { StorageClient } from '@x/core';
+import { crawlLocalSite, crawlLocalSiteStorages } from './crawl-local-site.js';
 import { datasetExport, datasetExportStorages } from './dataset-export.js';
 import { datasetPagination, datasetPaginationStorages } from './dataset-pagination.js';
 import { dropNamedStore, dropNamedStoreStorages } from './drop-named-store.js';
@@ -28,6 +29,7 @@ export const EXAMPLES: readonly Example[] = [
   { title: '7. The public URL of a record', run: publicUrl },
   { title: '8. The request queue: forefront, dedupe, failures reclaimed until finished', run: (client, log) => requestQueue(client, log) },
   { title: '9. Storages end to end: a small crawl loop', run: storagesEndToEnd, storages: storagesEndToEndStorages },
+  { title: '11. A Crawlee crawler on our storage (CheerioCrawler, local site)', run: (client, log) => crawlLocalSite(client, log), storages: crawlLocalSiteStorages },
 ];
 
 /**

@@ -119,6 +119,23 @@ export function defineRequestLockCases(ctx: SuiteContext): void {
       expect((await client.listHead({ limit: 5 })).map((r) => r.url)).toEqual([url(1), url(2), url(3)]);
     });
 
+    test('locks that expire together put their requests back in the order they were taken', async (storageClient) => {
+      const client = await queueOf(storageClient, [1, 2, 3, 4, 5]);
+      await lockFor(client, A, 5, SHORT_LOCK_SECS);
+      await sleep(AFTER_SHORT_LOCK_MS);
+      expect((await client.listHead({ limit: 10 })).map((r) => r.url)).toEqual([url(1), url(2), url(3), url(4), url(5)]);
+    });
+
+    test('updateRequest with forefront puts a request whose lock has expired first', async (storageClient) => {
+      const client = await queueOf(storageClient, [1, 2, 3]);
+      await lockFor(client, A, 3, SHORT_LOCK_SECS);
+      await sleep(AFTER_SHORT_LOCK_MS);
+      // The lock is over, so anyone may change the request, and it is pending: forefront places it first.
+      await client.updateRequest(data(2, { userData: { seen: true } }), { forefront: true, clientKey: B });
+      expect((await client.listHead({ limit: 5 })).map((r) => r.url)).toEqual([url(2), url(1), url(3)]);
+      expect((await client.getRequest(idOf(2)))?.userData).toEqual({ seen: true });
+    });
+
     test('deleteRequestLock puts the request back (first with forefront); only the holder may', async (storageClient) => {
       const client = await queueOf(storageClient, [1, 2, 3]);
       const { items } = await lockFor(client, A, 2);

@@ -58,6 +58,8 @@ interface Lock {
   readonly clientKey: string;
   expiresAt: number;
   forefront: boolean;
+  /** When the lock was taken or prolonged, in order: locks that expire together end in this order. */
+  readonly seq: number;
 }
 
 /**
@@ -74,9 +76,13 @@ export class RequestQueueLocks {
   readonly #placeAgain: (slot: number, forefront: boolean) => void;
   readonly #queueLabel: string;
   readonly #locks = new Map<number, Lock>();
-  // A binary min-heap of (expiry, slot); an entry whose time is not its slot's lock's is stale.
+  // A binary min-heap of (expiry, seq, slot), ordered by expiry and then by seq, so that locks
+  // that expire together end in the order they were taken; an entry whose time is not its slot's
+  // lock's is stale.
   #heapTimes: number[] = [];
+  #heapSeqs: number[] = [];
   #heapSlots: number[] = [];
+  #nextSeq = 0;
 
   /**
    * @param index - the queue's index; a slot locked here is in progress there.
@@ -113,52 +119,61 @@ export class RequestQueueLocks {
     return this.#heapTimes.length;
   }
 
-  #push(time: number, slot: number): void {
+  /** True when heap entry `a` comes before entry `b`: it expires sooner, or at the same time and was set earlier. */
+  #before(a: number, b: number): boolean {
     const times = this.#heapTimes;
-    const slots = this.#heapSlots;
-    let at = times.length;
-    times.push(time);
-    slots.push(slot);
+    return times[a]! < times[b]! || (times[a] === times[b] && this.#heapSeqs[a]! < this.#heapSeqs[b]!);
+  }
+
+  #swap(a: number, b: number): void {
+    for (const array of [this.#heapTimes, this.#heapSeqs, this.#heapSlots]) {
+      const value = array[a]!;
+      array[a] = array[b]!;
+      array[b] = value;
+    }
+  }
+
+  #push(time: number, seq: number, slot: number): void {
+    let at = this.#heapTimes.length;
+    this.#heapTimes.push(time);
+    this.#heapSeqs.push(seq);
+    this.#heapSlots.push(slot);
     while (at > 0) {
       const parent = (at - 1) >> 1;
-      if (times[parent]! <= time) break;
-      times[at] = times[parent]!;
-      slots[at] = slots[parent]!;
+      if (!this.#before(at, parent)) break;
+      this.#swap(at, parent);
       at = parent;
     }
-    times[at] = time;
-    slots[at] = slot;
   }
 
   #pop(): void {
-    const times = this.#heapTimes;
-    const slots = this.#heapSlots;
-    const lastTime = times.pop()!;
-    const lastSlot = slots.pop()!;
-    const length = times.length;
-    if (length === 0) return;
+    const last = this.#heapTimes.length - 1;
+    this.#swap(0, last);
+    this.#heapTimes.pop();
+    this.#heapSeqs.pop();
+    this.#heapSlots.pop();
+    const length = last;
     let at = 0;
     for (;;) {
       let child = 2 * at + 1;
       if (child >= length) break;
-      if (child + 1 < length && times[child + 1]! < times[child]!) child++;
-      if (times[child]! >= lastTime) break;
-      times[at] = times[child]!;
-      slots[at] = slots[child]!;
+      if (child + 1 < length && this.#before(child + 1, child)) child++;
+      if (!this.#before(child, at)) break;
+      this.#swap(at, child);
       at = child;
     }
-    times[at] = lastTime;
-    slots[at] = lastSlot;
   }
 
-  #set(slot: number, lock: Lock): void {
-    this.#locks.set(slot, lock);
-    this.#push(lock.expiresAt, slot);
+  #set(slot: number, lock: Omit<Lock, 'seq'>): void {
+    const seq = this.#nextSeq++;
+    this.#locks.set(slot, { ...lock, seq });
+    this.#push(lock.expiresAt, seq, slot);
     // Prolonged locks leave stale entries behind: rebuild the heap when they outnumber the locks.
     if (this.#heapTimes.length > 64 && this.#heapTimes.length > 4 * this.#locks.size) {
       this.#heapTimes = [];
+      this.#heapSeqs = [];
       this.#heapSlots = [];
-      for (const [lockedSlot, { expiresAt }] of this.#locks) this.#push(expiresAt, lockedSlot);
+      for (const [lockedSlot, live] of this.#locks) this.#push(live.expiresAt, live.seq, lockedSlot);
     }
   }
 
@@ -166,11 +181,11 @@ export class RequestQueueLocks {
   releaseExpired(now = Date.now()): void {
     const times = this.#heapTimes;
     while (times.length > 0 && times[0]! <= now) {
-      const time = times[0]!;
+      const seq = this.#heapSeqs[0]!;
       const slot = this.#heapSlots[0]!;
       this.#pop();
       const lock = this.#locks.get(slot);
-      if (!lock || lock.expiresAt !== time) continue;
+      if (!lock || lock.seq !== seq) continue;
       this.#locks.delete(slot);
       if (this.#index.stateOf(slot) === 'in-progress') this.#placeAgain(slot, lock.forefront);
     }
@@ -270,6 +285,7 @@ export class RequestQueueLocks {
   clear(): void {
     this.#locks.clear();
     this.#heapTimes = [];
+    this.#heapSeqs = [];
     this.#heapSlots = [];
   }
 }

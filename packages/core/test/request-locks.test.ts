@@ -50,6 +50,14 @@ describe('RequestQueueLocks', () => {
     expect(index.inProgressCount).toBe(0);
   });
 
+  it('locks that expire at the same time place their requests again in the order they were taken', () => {
+    const { locks, take, placedAgain } = queueWith(40);
+    locks.lockHead({ limit: 25, lockSecs: 10, clientKey: 'a' }, take, 0);
+    locks.lockHead({ limit: 15, lockSecs: 10, clientKey: 'b' }, take, 0);
+    locks.releaseExpired(10_000);
+    expect(placedAgain.map((p) => p.id)).toEqual(Array.from({ length: 40 }, (_, i) => `r${i}`));
+  });
+
   it('a lock prolonged with forefront places its request first when it expires', () => {
     const { index, locks, take, placedAgain } = queueWith(2);
     locks.lockHead({ limit: 1, lockSecs: 10, clientKey: 'a' }, take, 0);

@@ -575,6 +575,8 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
 
   async updateRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
+    // A request whose lock has expired is pending: placed again first, so `forefront` below applies to it.
+    this.#locks.releaseExpired();
     const { forefront } = options;
     const index = this.#index;
     const slot = this.#locks.changeableSlot(request.id, options?.clientKey);

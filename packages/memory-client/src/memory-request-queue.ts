@@ -139,6 +139,8 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
 
   async updateRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
     this.assertLive();
+    // A request whose lock has expired is pending: placed again first, so `forefront` below applies to it.
+    this.#locks.releaseExpired();
     const slot = this.#locks.changeableSlot(request.id, options?.clientKey);
     const json = serializeRequestData(request);
     const state = this.#index.stateOf(slot);

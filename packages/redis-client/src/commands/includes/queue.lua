@@ -36,12 +36,25 @@ end
 
 -- Makes the requests whose lock expired by `now` pending again: lazily, at each call, with no
 -- periodic scan. Placed like a reclaim: last, or first when the holder asked for the forefront.
+-- Locks that expire together end in the order they were taken (the ZSET orders ties by id).
 local function releaseExpiredLocks(now)
-  local expired = redis.call('ZRANGEBYSCORE', locksKey, '-inf', now)
-  for _, id in ipairs(expired) do
+  local expired = redis.call('ZRANGEBYSCORE', locksKey, '-inf', now, 'WITHSCORES')
+  if #expired == 0 then return end
+  local ending = {}
+  for i = 1, #expired, 2 do
+    local id = expired[i]
     local holder = redis.call('HGET', holdersKey, id)
-    endLock(id)
-    placePending(id, holder ~= false and (parseHolder(holder)))
+    local forefront, seq = false, 0
+    if holder ~= false then forefront, seq = parseHolder(holder) end
+    ending[#ending + 1] = { id = id, expiresAt = tonumber(expired[i + 1]), seq = seq or 0, forefront = forefront }
+  end
+  table.sort(ending, function(a, b)
+    if a.expiresAt ~= b.expiresAt then return a.expiresAt < b.expiresAt end
+    return a.seq < b.seq
+  end)
+  for _, lock in ipairs(ending) do
+    endLock(lock.id)
+    placePending(lock.id, lock.forefront)
   end
 end
 

@@ -1,0 +1,1 @@
+export { CrawleeStorageClient, toCrawleeStorageClient, type CrawleeStorageClientOptions } from './crawlee-storage-client.js';
