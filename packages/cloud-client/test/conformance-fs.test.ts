@@ -20,7 +20,7 @@ runConformanceSuite('cloud → server (fs)', {
     return client;
   },
   async destroyClient(client) {
-    (client as CloudStorageClient).close();
+    await (client as CloudStorageClient).close();
     const entry = servers.get(client as CloudStorageClient);
     if (!entry) return;
     await entry.server.close();

@@ -172,7 +172,8 @@ const backends: [string, () => Promise<{ client: StorageClient; cleanup: () => P
     async () => {
       const dir = await mkdtemp(join(tmpdir(), 'x-server-deep-'));
       const client = new FileSystemStorageClient({ storageDir: dir });
-      return { client, cleanup: () => rm(dir, { recursive: true, force: true }) };
+      // Closed before the folder goes: a metadata write due shortly after the last change must not race the removal.
+      return { client, cleanup: async () => (await client.close(), await rm(dir, { recursive: true, force: true })) };
     },
   ],
 ];
