@@ -4,12 +4,18 @@ import { startServer, type RunningServer } from '@x/server';
 import { ourTarget } from './our-target.js';
 import type { BenchTarget } from './target.js';
 
+/** The cloud target, and the server it talks to (started on first use). */
+export interface CloudTarget extends BenchTarget {
+  /** The running server, starting it when it is not up yet. */
+  server(): Promise<RunningServer>;
+}
+
 /**
  * Our core classes on `@x/cloud-client`, talking HTTP on loopback to an `@x/server` that keeps its
  * storages in memory (in this process). The server starts on first use and counts the HTTP
  * requests, so the report can show requests per operation.
  */
-export function cloudTarget(): BenchTarget {
+export function cloudTarget(): CloudTarget {
   const key = 'cloud';
   const label = 'ours (cloud → server)';
   let server: RunningServer | undefined;
@@ -28,8 +34,12 @@ export function cloudTarget(): BenchTarget {
     openKeyValueStore: async (name) => (await start()).openKeyValueStore(name),
     openRequestQueue: async (name) => (await start()).openRequestQueue(name),
     requestCount: () => server?.requestCount ?? 0,
+    server: async () => {
+      await start();
+      return server!;
+    },
     async dispose() {
-      client?.close();
+      await client?.close();
       await server?.close();
     },
   };

@@ -162,9 +162,9 @@ async function runGroup(
         })),
       );
     }
-    if (group.extras && targets.some((t) => t.key === 'redis')) {
-      process.stderr.write('  measuring round trips and memory\n');
-      extras = await group.extras(scale);
+    if (group.extras && targets.some((t) => t.key === group.extrasTarget)) {
+      process.stderr.write('  measuring round trips and more\n');
+      extras = await group.extras(scale, results);
     }
   } finally {
     for (const target of targets) await target.dispose?.();

@@ -4,10 +4,12 @@ import { join } from 'node:path';
 import { FileSystemStorageClient } from '@x/fs-client';
 import { MemoryStorageClient } from '@x/memory-client';
 import { cloudTarget } from './cloud-target.js';
+import { cloudBench, type CloudExtras } from './cloud-wire.js';
 import { runCrawlBench } from './crawl-bench.js';
 import { crawleeTarget } from './crawlee-target.js';
 import { ourTarget } from './our-target.js';
 import { redisBench, type RedisExtras } from './redis-target.js';
+import type { PhaseResult } from './runner.js';
 import type { BenchTarget } from './target.js';
 
 /**
@@ -34,8 +36,13 @@ export interface BenchGroup {
   readonly run?: (options: { readonly scale: number; readonly rounds: number; readonly onProgress: (message: string) => void }) => Promise<Record<string, unknown>>;
   /** A second comparison: `contender` ÷ `against` (two target keys of the group), with goals per phase id. */
   readonly versus?: { readonly contender: string; readonly against: string; readonly goals: Readonly<Record<string, number>> };
-  /** Measurements of the group besides the workloads, run after them while the targets are still up. */
-  extras?(scale: number): Promise<RedisExtras>;
+  /**
+   * Measurements of the group besides the workloads, run after them while the targets are still up
+   * (given the workloads' results), when the target `extrasTarget` is among those run.
+   */
+  extras?(scale: number, results: readonly PhaseResult[]): Promise<RedisExtras | CloudExtras>;
+  /** The target key the extras need. */
+  readonly extrasTarget?: string;
 }
 
 function tempDir(prefix: string): string {
@@ -50,6 +57,7 @@ const REDIS_GOALS = { 'rq-fetch-handle': 2 } as const;
 const REDIS_OVER_CLOUD_GOALS = { 'rq-fetch-handle': 5 } as const;
 
 let redisGroup: ReturnType<typeof redisBench> | undefined;
+let cloudGroup: ReturnType<typeof cloudBench> | undefined;
 
 /** Every group of a run. Add a client here as one more `ourTarget({ ... })` in the group it compares with. */
 export const groups: readonly BenchGroup[] = [
@@ -67,7 +75,13 @@ export const groups: readonly BenchGroup[] = [
     title: 'Over HTTP on loopback: @x/cloud-client → @x/server (memory-backed) vs Crawlee MemoryStorage (persistStorage: false)',
     // One HTTP request (or more) per operation: smaller counts keep the run short.
     scale: 0.1,
-    createTargets: () => [cloudTarget(), crawleeTarget()],
+    createTargets: () => {
+      cloudGroup = cloudBench();
+      return [cloudGroup.target, crawleeTarget()];
+    },
+    // Issue 15: the raw round-trip rate, each workload's rate against it, and four consumer processes.
+    extras: (scale, results) => cloudGroup!.extras(scale, results),
+    extrasTarget: 'cloud',
   },
   {
     key: 'fs',
@@ -103,6 +117,7 @@ export const groups: readonly BenchGroup[] = [
     },
     versus: { contender: 'redis', against: 'cloud', goals: REDIS_OVER_CLOUD_GOALS },
     extras: (scale) => redisGroup!.extras(scale),
+    extrasTarget: 'redis',
   },
   {
     key: 'crawlee',
