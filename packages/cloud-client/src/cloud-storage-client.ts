@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   StorageError,
+  releaseStorages,
   datasetMetadataSchema,
   keyValueStoreMetadataSchema,
   notFound,
@@ -45,6 +46,13 @@ export interface CloudStorageClientOptions {
   /** This client's key for request locks; default a random one per client object. */
   readonly clientKey?: string | undefined;
   /**
+   * How many requests a `RequestQueue` on this client locks in one call when it has none left to
+   * hand out: 1 to 25 (the API's most for `/head/lock`), default 25. The queue hands them out one
+   * per fetch without a call, prolongs their locks while they wait and gives back the ones left on
+   * `close()`; other consumers do not get them meanwhile. 1 locks one request per fetch.
+   */
+  readonly requestFetchBatchSize?: number | undefined;
+  /**
    * Set to true when the server's queue head is strongly consistent, as `@x/server`'s is: then
    * `fetchNextRequest` returns `null` only when nothing is pending. Default false, because the
    * queue head of the Apify platform is only eventually consistent.
@@ -56,6 +64,9 @@ const PATHS: Record<StorageKind, string> = { dataset: 'datasets', keyValueStore:
 const LABELS: Record<StorageKind, string> = { dataset: 'Dataset', keyValueStore: 'Key-value store', requestQueue: 'Request queue' };
 const SCHEMAS = { dataset: datasetMetadataSchema, keyValueStore: keyValueStoreMetadataSchema, requestQueue: requestQueueMetadataSchema } as const;
 const LIST_PAGE = 1000;
+
+/** Most requests one `/head/lock` call of the API locks: the largest fetch batch. */
+export const MAX_FETCH_BATCH_SIZE = 25;
 
 /** How long a call retries a server that does not answer, by default: 10 s. */
 export const DEFAULT_NETWORK_RETRY_DEADLINE_MS = 10_000;
@@ -83,6 +94,8 @@ export class CloudStorageClient implements StorageClient {
   readonly clientKey: string;
   /** Seconds a request fetched through `RequestQueue` stays locked without a sign of life. */
   readonly requestLockSecs: number;
+  /** How many requests a `RequestQueue` on this client locks in one call (see {@link CloudStorageClientOptions.requestFetchBatchSize}). */
+  readonly requestFetchBatchSize: number;
 
   constructor(options: CloudStorageClientOptions = {}) {
     const token = options.token ?? (process.env['APIFY_TOKEN'] || undefined);
@@ -104,6 +117,11 @@ export class CloudStorageClient implements StorageClient {
     });
     this.clientKey = options.clientKey ?? randomBytes(8).toString('hex');
     this.requestLockSecs = positive(options.requestLockSecs, 60, 'requestLockSecs');
+    const batch = options.requestFetchBatchSize ?? MAX_FETCH_BATCH_SIZE;
+    if (!Number.isInteger(batch) || batch < 1 || batch > MAX_FETCH_BATCH_SIZE) {
+      throw new StorageError('invalid-argument', `requestFetchBatchSize must be an integer from 1 to ${MAX_FETCH_BATCH_SIZE}, got ${String(batch)}`);
+    }
+    this.requestFetchBatchSize = batch;
     this.capabilities = { strongQueueConsistency: options.strongQueueConsistency ?? false, persistent: true };
   }
 
@@ -174,8 +192,13 @@ export class CloudStorageClient implements StorageClient {
     return this.#list('requestQueue');
   }
 
-  /** Closes the kept-alive connections. Idempotent. */
+  /**
+   * Lets go of the storages opened on this client (request queues give back the requests they
+   * locked and did not hand out yet, so other consumers get them at once) and closes the kept-alive
+   * connections. Idempotent.
+   */
   async close(): Promise<void> {
+    await releaseStorages(this);
     this.#http.close();
   }
 }

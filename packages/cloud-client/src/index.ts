@@ -6,7 +6,7 @@
  */
 
 /** The storage client over HTTP, and its options. */
-export { CloudStorageClient, DEFAULT_NETWORK_RETRY_DEADLINE_MS, type CloudStorageClientOptions } from './cloud-storage-client.js';
+export { CloudStorageClient, DEFAULT_NETWORK_RETRY_DEADLINE_MS, MAX_FETCH_BATCH_SIZE, type CloudStorageClientOptions } from './cloud-storage-client.js';
 /** Most requests one batch call adds (25). */
 export { BATCH_SIZE } from './cloud-request-queue.js';
 /** Most bytes of one dataset push call (just under 9 MiB), and how items are split to stay under it. */

@@ -15,7 +15,7 @@ runConformanceSuite('cloud → server (memory)', {
     return client;
   },
   async destroyClient(client) {
-    (client as CloudStorageClient).close();
+    await (client as CloudStorageClient).close();
     await servers.get(client as CloudStorageClient)?.close();
   },
   // Every step of a property makes a dozen HTTP calls: fewer random sequences than memory and fs.

@@ -77,10 +77,24 @@ export class QueueModel {
   readonly deleted = new Set<string>();
   /** Bumped on every reopen: a new {@link RequestQueue} instance locks under a new key. */
   frontendGeneration = 0;
+  /**
+   * Ids the frontend locked and has not handed out yet, in fetch order: its buffer, when its
+   * fetch batch ({@link RequestQueue.fetchBatchSize}) is above 1. Locked for the frontend.
+   */
+  frontendBuffer: string[] = [];
+  /** Requests the frontend put first since its buffer was filled: its fetches take them before the buffer. */
+  frontendAhead = 0;
   #clock = 0;
   #lockSeq = 0;
 
-  constructor(readonly reopenKeepsLocks: boolean) {}
+  /**
+   * @param reopenKeepsLocks - whether locks outlive a reopen of the client.
+   * @param frontendBatch - the frontend's fetch batch: how many requests a fetch locks when its buffer is empty.
+   */
+  constructor(
+    readonly reopenKeepsLocks: boolean,
+    readonly frontendBatch = 1,
+  ) {}
 
   holderOf(consumer: Consumer): string {
     return consumer === 'F' ? `frontend#${this.frontendGeneration}` : RAW_KEYS[consumer];
@@ -137,6 +151,45 @@ export class QueueModel {
     if (!request) return 'not-found';
     if (request.state === 'locked' && request.holder !== holder) return 'locked';
     return undefined;
+  }
+
+  /**
+   * What the frontend's `fetchNextRequest` gives, locking what it takes: a request it put first
+   * (the head's first) while it holds a buffer, else its buffer's next, else it locks the first
+   * `frontendBatch` requests of the head, hands out the first and buffers the others.
+   */
+  frontendFetch(): ModelRequest | undefined {
+    const holder = this.holderOf('F');
+    if (this.frontendAhead > 0 && this.frontendBuffer.length > 0) {
+      this.frontendAhead--;
+      const first = this.head()[0];
+      if (first) {
+        this.lock(first, holder);
+        return first;
+      }
+    }
+    const buffered = this.frontendBuffer.shift();
+    if (buffered !== undefined) return this.requests.get(buffered);
+    this.frontendAhead = 0;
+    const taken = this.head().slice(0, this.frontendBatch);
+    for (const request of taken) this.lock(request, holder);
+    this.frontendBuffer = taken.slice(1).map((r) => r.data.id);
+    return taken[0];
+  }
+
+  /** The frontend handled, reclaimed or otherwise let go of request `id`: it is no longer in its buffer. */
+  frontendLetGo(id: string): void {
+    this.frontendBuffer = this.frontendBuffer.filter((buffered) => buffered !== id);
+  }
+
+  /** The frontend is let go (`releaseStorages`): it gives its buffer back, first in the queue in its order. */
+  frontendGiveBack(): void {
+    for (const id of [...this.frontendBuffer].reverse()) {
+      const request = this.requests.get(id);
+      if (request?.state === 'locked' && request.holder === this.holderOf('F')) this.place(request, true);
+    }
+    this.frontendBuffer = [];
+    this.frontendAhead = 0;
   }
 
   /** The client forgot its locks (fs: they live in the process): locked requests are pending at their key. */
@@ -347,6 +400,10 @@ class AddCommand extends BaseQueueCommand {
     const order = this.forefront ? [...firstIndexes.reverse(), ...laterIndexes] : data.map((_, at) => at);
     for (const at of order) processedRequests[at] = model.add(data[at]!, this.forefront);
     expect(expectValueOutcome(outcome, step), `${step}: addRequests result`).toEqual({ processedRequests, unprocessedRequests: [] });
+    // New pending requests the frontend put first come before its buffer.
+    if (this.via === 'frontend' && this.forefront) {
+      for (const at of firstIndexes) if (!processedRequests[at]!.wasAlreadyPresent && data[at]!.handledAt === undefined) model.frontendAhead++;
+    }
   }
 
   toString(): string {
@@ -384,8 +441,7 @@ class LockCommand extends BaseQueueCommand {
 class FetchCommand extends BaseQueueCommand {
   protected async act(model: QueueModel, system: QueueSystem, step: string): Promise<void> {
     const fetched = await system.frontend.fetchNextRequest();
-    const next = model.head()[0];
-    if (next) model.lock(next, model.holderOf('F'));
+    const next = model.frontendFetch();
     expect(fetched?.toData() ?? null, `${step}: fetchNextRequest`).toEqual(next?.data ?? null);
   }
 
@@ -431,6 +487,7 @@ class HandleCommand extends BaseQueueCommand {
       request.data = structuredClone(sent);
       request.state = 'handled';
       request.holder = undefined;
+      if (this.consumer === 'F') model.frontendLetGo(id);
     }
     expectChangeOutcome(outcome, refusal, changedResult(sent, wasHandled), step);
   }
@@ -466,7 +523,13 @@ class ReclaimCommand extends BaseQueueCommand {
     const request = model.requests.get(id);
     const wasHandled = request?.state === 'handled';
     expectChangeOutcome(outcome, refusal, changedResult(sent, wasHandled), step);
-    if (refusal !== undefined || !request || wasHandled) return;
+    if (refusal !== undefined || !request) return;
+    if (this.consumer === 'F') {
+      model.frontendLetGo(id);
+      // Put first again: the frontend's next fetch takes it before its buffer.
+      if (this.forefront && !wasHandled) model.frontendAhead++;
+    }
+    if (wasHandled) return;
     request.data = structuredClone(sent);
     // Reclaiming a request nobody holds leaves it where it is, unless forefront moves it first.
     if (request.state === 'pending' && !this.forefront) return;
@@ -653,12 +716,26 @@ interface Taker {
   readonly limit: number;
 }
 
+/** The ids of every request with a live lock, as `listRequests` tells. */
+async function lockedIds(raw: RequestQueueClient): Promise<Set<string>> {
+  const locked = new Set<string>();
+  let page = await raw.listRequests({ limit: 100 });
+  for (;;) {
+    for (const id of page.lockExpiresAt.keys()) locked.add(id);
+    if (page.nextExclusiveStartId === undefined) return locked;
+    page = await raw.listRequests({ limit: 100, exclusiveStartId: page.nextExclusiveStartId });
+  }
+}
+
 /**
  * Several consumers take requests at once (raw `listAndLockHead` calls and frontend fetches, all
  * started before any is awaited). Which consumer gets which request depends on the order the
- * calls arrive, so this checks what holds in any order: together they took the first requests of
- * the head, none twice, each in fetch order and no more than it asked for. The model then takes
- * over what each got.
+ * calls arrive, so this checks what holds in any order: the requests locked by the takes are the
+ * first of the head, none taken twice, each raw taker's in fetch order and no more than it asked
+ * for; a taker that got less than it asked for (a frontend fetch that got nothing) means nothing
+ * was left pending; the frontend's fetches run one after another, each handing out a request it
+ * put first, its buffer's next or the first of a refill of up to its batch, whose others it keeps.
+ * The model then takes over what each got.
  */
 class ConcurrentTakeCommand extends BaseQueueCommand {
   constructor(readonly takers: readonly Taker[]) {
@@ -676,25 +753,57 @@ class ConcurrentTakeCommand extends BaseQueueCommand {
       }),
     );
     const head = model.head();
-    const wanted = this.takers.reduce((sum, { consumer, limit }) => sum + (consumer === 'F' ? 1 : limit), 0);
-    const expected = head.slice(0, Math.min(wanted, head.length));
     const position = new Map(head.map((r, i) => [r.data.id, i]));
+    const before = new Set([...model.requests.values()].filter((r) => r.state === 'locked').map((r) => r.data.id));
+    const newlyLocked = [...(await lockedIds(system.raw))].filter((id) => !before.has(id));
+    newlyLocked.sort((a, b) => (position.get(a) ?? Infinity) - (position.get(b) ?? Infinity));
+    expect(newlyLocked, `${step}: the takes locked the first requests of the head`).toEqual(head.slice(0, newlyLocked.length).map((r) => r.data.id));
     const takenIds = results.flat().map((r) => r.id);
     expect(new Set(takenIds).size, `${step}: no request taken twice (${takenIds.join(', ')})`).toBe(takenIds.length);
-    expect(sortedByCodeUnits(takenIds), `${step}: together they took the first requests of the head`).toEqual(sortedByCodeUnits(expected.map((r) => r.data.id)));
+    const shortfall = results.some((items, i) => {
+      const { consumer, limit } = this.takers[i]!;
+      return items.length < (consumer === 'F' ? 1 : limit);
+    });
+    if (shortfall) expect(newlyLocked.length, `${step}: a taker got less than it asked for only when nothing was left pending`).toBe(head.length);
     const owner = new Map<string, string>();
     results.forEach((items, i) => {
       const { consumer, limit } = this.takers[i]!;
       expect(items.length, `${step}: taker ${i} (${consumer}) got at most what it asked for`).toBeLessThanOrEqual(consumer === 'F' ? 1 : limit);
+      for (const item of items) expect(item, `${step}: taker ${i} got the stored request`).toEqual(model.requests.get(item.id)?.data);
+      if (consumer === 'F') return;
       const positions = items.map((r) => position.get(r.id) ?? -1);
       expect(positions, `${step}: taker ${i} (${consumer}) got its requests in fetch order`).toEqual([...positions].sort((a, b) => a - b));
-      for (const item of items) {
-        expect(item, `${step}: taker ${i} got the stored request`).toEqual(model.requests.get(item.id)?.data);
-        owner.set(item.id, model.holderOf(consumer));
-      }
+      expect(positions.every((p) => p >= 0 && p < newlyLocked.length), `${step}: taker ${i} (${consumer}) got newly locked requests`).toBe(true);
+      for (const item of items) owner.set(item.id, RAW_KEYS[consumer]);
     });
+    // The frontend's fetches, one after another in the order they were asked for.
+    const fresh = newlyLocked.filter((id) => !owner.has(id));
+    let ahead = model.frontendAhead;
+    const buffer = [...model.frontendBuffer];
+    results.forEach((items, i) => {
+      if (this.takers[i]!.consumer !== 'F') return;
+      const got = items[0]?.id;
+      if (ahead > 0 && buffer.length > 0) {
+        ahead--;
+        if (got !== undefined && got === fresh[0]) {
+          fresh.shift();
+          return;
+        }
+      }
+      if (buffer.length > 0) {
+        expect(got, `${step}: taker ${i} (F) got its buffer's next request`).toBe(buffer.shift());
+        return;
+      }
+      ahead = 0;
+      if (got === undefined) return;
+      expect(got, `${step}: taker ${i} (F) got the first request of its refill`).toBe(fresh.shift());
+      buffer.push(...fresh.splice(0, model.frontendBatch - 1));
+    });
+    expect(fresh, `${step}: every request the takes locked was handed out or is in the frontend's buffer`).toEqual([]);
     // Each call takes from the head as it is then, so the locks were taken in head order.
-    for (const request of expected) model.lock(request, owner.get(request.data.id)!);
+    for (const id of newlyLocked) model.lock(model.requests.get(id)!, owner.get(id) ?? model.holderOf('F'));
+    model.frontendBuffer = buffer;
+    model.frontendAhead = ahead;
   }
 
   toString(): string {
@@ -705,7 +814,9 @@ class ConcurrentTakeCommand extends BaseQueueCommand {
 /** Ends the client and opens the queue again in a new one over the same storage. */
 class ReopenCommand extends BaseQueueCommand {
   protected async act(model: QueueModel, system: QueueSystem): Promise<void> {
+    // The old client is let go first: its frontend gives its buffer back.
     await system.reopen();
+    model.frontendGiveBack();
     model.frontendGeneration++;
     if (!model.reopenKeepsLocks) model.forgetLocks();
   }
@@ -785,7 +896,7 @@ function canReopen(options: ConformanceOptions, capabilities: StorageClientCapab
 async function runQueueSequence(options: ConformanceOptions, sequence: Iterable<QueueCommand>): Promise<void> {
   const system = await QueueSystem.start(options, 'property-queue');
   try {
-    await fc.asyncModelRun(() => ({ model: new QueueModel(options.reopenKeepsRequestLocks ?? true), real: system }), sequence);
+    await fc.asyncModelRun(() => ({ model: new QueueModel(options.reopenKeepsRequestLocks ?? true, system.frontend.fetchBatchSize), real: system }), sequence);
   } finally {
     await system.client.dispose();
   }

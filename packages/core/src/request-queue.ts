@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { StorageError } from './errors.js';
 import type { AddRequestResult, RequestData, RequestQueueMetadata } from './models.js';
-import { assertClientKey, assertLockSecs } from './request-locks.js';
+import { MAX_LOCK_LIMIT, assertClientKey, assertLockSecs } from './request-locks.js';
 import { Request, checkedRequestData, serializeRequestData, toRequest, type RequestLike } from './request.js';
 import type { AddRequestsResult, RequestQueueClient, StorageClient } from './storage-client.js';
 import { forgetStorage, openCached, type OpenStorageClientOptions, type OpenStorageInput } from './storage-registry.js';
@@ -75,12 +75,38 @@ function toData(request: Request): RequestData {
 /** Seconds a fetched request stays locked when the storage client does not say (see {@link StorageClient.requestLockSecs}). */
 export const DEFAULT_REQUEST_LOCK_SECS = 60;
 
+/** A request locked for this consumer and not handed out yet, with the time its lock surely lasts until (this process's clock). */
+interface BufferedRequest {
+  readonly data: RequestData;
+  lockedUntil: number;
+}
+
+function isLostLock(error: unknown): boolean {
+  return StorageError.is(error, 'not-found') || StorageError.is(error, 'conflict') || StorageError.is(error, 'locked');
+}
+
+function assertFetchBatchSize(value: unknown): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > MAX_LOCK_LIMIT) {
+    throw new StorageError('invalid-argument', `requestFetchBatchSize must be an integer from 1 to ${MAX_LOCK_LIMIT}, got ${String(value)}`);
+  }
+}
+
 /**
  * The URLs still to process. Requests dedupe by `uniqueKey`; {@link RequestQueue.fetchNextRequest}
  * locks each pending request for one consumer at a time, and
  * {@link RequestQueue.markRequestAsHandled} or {@link RequestQueue.reclaimRequest} end its lock.
  * While a fetched request is in progress its lock is prolonged, so only a consumer that stops
  * (a killed process) lets its requests come back to others after the lock's length.
+ *
+ * With a storage client whose {@link StorageClient.requestFetchBatchSize} is above 1 (the cloud
+ * client's is 25), a fetch that finds nothing left to hand out locks that many requests of the
+ * head in one call and keeps the ones it does not hand out yet in a buffer, locked for this
+ * consumer: other consumers do not get them, and the next fetches hand them out without a call.
+ * Buffered locks are prolonged while they wait, a buffer nobody fetches from for a third of the
+ * lock's length is given back, and {@link releaseStorages} (which the cloud client's `close()` and
+ * the Actor's exit call) gives back what is left, first in the queue in its order, so other
+ * consumers get it at once. Requests this consumer puts first ({@link RequestQueue.addRequests} or
+ * {@link RequestQueue.reclaimRequest} with `forefront`) still come before its buffer.
  * Open it with {@link RequestQueue.open}.
  */
 export class RequestQueue {
@@ -94,6 +120,8 @@ export class RequestQueue {
   readonly clientKey: string;
   /** Seconds a fetched request stays locked without a sign of life. */
   readonly lockSecs: number;
+  /** Most requests one fetch locks when nothing is left to hand out (see {@link StorageClient.requestFetchBatchSize}). */
+  readonly fetchBatchSize: number;
   readonly #client: RequestQueueClient;
   /** Requests fetched by this instance and not yet handled or reclaimed: their locks are prolonged. */
   readonly #inProgress = new Set<string>();
@@ -101,6 +129,21 @@ export class RequestQueue {
   #prolonging = false;
   /** Batches of {@link RequestQueue.addRequestsBatched} still being added in the background. */
   #batchesInProgress = 0;
+  /** Requests locked for this instance and not handed out yet, in fetch order. */
+  #buffer: BufferedRequest[] = [];
+  /** Requests this instance put first since its buffer was filled: they are fetched before the buffer. */
+  #ahead = 0;
+  /** How many requests the next refill of the buffer locks: halved when a buffer waited too long, doubled up to {@link fetchBatchSize} when not. */
+  #batchSize: number;
+  /** Whether the current buffer had to be prolonged or given back (the consumer is slower than the batch). */
+  #bufferWaited = false;
+  /** Fetches run one after another (they share the buffer); this is the last one. */
+  #fetchChain: Promise<unknown> = Promise.resolve();
+  /** Fetch calls made so far, and the count when the last refill that found the head exhausted was sent. */
+  #fetchCalls = 0;
+  #exhaustedAtCall = -1;
+  /** When a fetch was last asked for (this process's clock). */
+  #lastFetchAt = 0;
 
   private constructor(client: RequestQueueClient, storageClient: StorageClient, metadata: RequestQueueMetadata) {
     this.#client = client;
@@ -113,6 +156,10 @@ export class RequestQueue {
     const lockSecs = storageClient.requestLockSecs ?? DEFAULT_REQUEST_LOCK_SECS;
     assertLockSecs(lockSecs);
     this.lockSecs = lockSecs;
+    const fetchBatchSize = storageClient.requestFetchBatchSize ?? 1;
+    assertFetchBatchSize(fetchBatchSize);
+    this.fetchBatchSize = fetchBatchSize;
+    this.#batchSize = fetchBatchSize;
   }
 
   /**
@@ -129,7 +176,7 @@ export class RequestQueue {
         const client = await storageClient.openRequestQueue(target);
         const metadata = await client.getMetadata();
         const instance = new RequestQueue(client, storageClient, metadata);
-        return { instance, id: metadata.id, release: () => instance.#stopProlonging() };
+        return { instance, id: metadata.id, release: () => instance.#release() };
       },
       clientOptions,
     );
@@ -154,7 +201,17 @@ export class RequestQueue {
     const list = await collectRequests(requests, 'addRequests()');
     const data = list.map(checkedRequestData);
     if (data.length === 0) return { processedRequests: [], unprocessedRequests: [] };
-    return this.#client.addRequests(data, { forefront: options.forefront ?? false });
+    return this.#add(data, options.forefront ?? false);
+  }
+
+  /** Adds requests through the client; new pending requests put first are fetched before this consumer's buffer. */
+  async #add(data: RequestData[], forefront: boolean): Promise<AddRequestsResult> {
+    const result = await this.#client.addRequests(data, { forefront });
+    if (forefront) {
+      const pendingKeys = new Set(data.filter((request) => request.handledAt === undefined).map((request) => request.uniqueKey));
+      for (const added of result.processedRequests) if (!added.wasAlreadyPresent && pendingKeys.has(added.uniqueKey)) this.#ahead++;
+    }
+    return result;
   }
 
   /**
@@ -180,7 +237,7 @@ export class RequestQueue {
     const addBatch = async (): Promise<AddRequestResult[]> => {
       const batch = all.slice(next, next + Math.min(batchSize, budget));
       next += batch.length;
-      const { processedRequests } = await this.#client.addRequests(batch, { forefront });
+      const { processedRequests } = await this.#add(batch, forefront);
       if (maxNewRequests !== undefined) budget -= processedRequests.filter((r) => !r.wasAlreadyPresent).length;
       return processedRequests;
     };
@@ -211,27 +268,105 @@ export class RequestQueue {
   /**
    * The next pending request, now locked for this consumer and prolonged while in progress; `null`
    * when no request is pending. Finish it with {@link RequestQueue.markRequestAsHandled} or
-   * {@link RequestQueue.reclaimRequest}.
+   * {@link RequestQueue.reclaimRequest}. With a fetch batch above 1, a request may come from this
+   * consumer's buffer (see the class): locked for it since an earlier fetch, and still locked.
    */
   async fetchNextRequest<T extends Record<string, unknown> = Record<string, unknown>>(): Promise<Request<T> | null> {
-    const { items } = await this.#client.listAndLockHead({ limit: 1, lockSecs: this.lockSecs, clientKey: this.clientKey });
-    const data = items[0];
-    if (!data) return null;
-    this.#inProgress.add(data.id);
-    this.#startProlonging();
-    return Request.fromData<T>(data);
+    const call = ++this.#fetchCalls;
+    this.#lastFetchAt = Date.now();
+    const fetched = this.#fetchChain.then(() => this.#fetchOne(call));
+    this.#fetchChain = fetched.catch(() => undefined);
+    const data = await fetched;
+    return data ? Request.fromData<T>(data) : null;
   }
 
+  /** One fetch, after the ones asked for before it: a request put first, else the buffer's next, else a refill. */
+  async #fetchOne(call: number): Promise<RequestData | undefined> {
+    if (this.#ahead > 0 && this.#buffer.length > 0) {
+      // Something this consumer put first since its buffer was filled comes before the buffer.
+      this.#ahead--;
+      const [first] = (await this.#lockHead(1)).items;
+      if (first) return this.#handOut(first.data);
+    }
+    for (let next = this.#buffer.shift(); next; next = this.#buffer.shift()) {
+      if (await this.#stillHeld(next)) return this.#handOut(next.data);
+    }
+    // A refill sent after this fetch was asked for found nothing pending: so it is now.
+    if (this.#exhaustedAtCall >= call) return undefined;
+    this.#ahead = 0;
+    const limit = this.#nextBatchSize();
+    const sentAtCall = this.#fetchCalls;
+    const { items } = await this.#lockHead(limit);
+    if (items.length < limit) this.#exhaustedAtCall = sentAtCall;
+    const [first, ...rest] = items;
+    if (!first) return undefined;
+    this.#buffer.push(...rest);
+    return this.#handOut(first.data);
+  }
+
+  /** Locks up to `limit` requests of the head for this consumer. */
+  async #lockHead(limit: number): Promise<{ items: BufferedRequest[] }> {
+    // The lock surely lasts until this many seconds after the call was sent.
+    const lockedUntil = Date.now() + this.lockSecs * 1000;
+    const { items } = await this.#client.listAndLockHead({ limit, lockSecs: this.lockSecs, clientKey: this.clientKey });
+    return { items: items.map((data) => ({ data, lockedUntil })) };
+  }
+
+  /** The size of the next refill: halved after a buffer that waited too long, else doubled up to the most. */
+  #nextBatchSize(): number {
+    this.#batchSize = this.#bufferWaited ? Math.max(1, Math.floor(this.#batchSize / 2)) : Math.min(this.fetchBatchSize, this.#batchSize * 2);
+    this.#bufferWaited = false;
+    return this.#batchSize;
+  }
+
+  /**
+   * True when this consumer still holds the lock of a buffered request. A lock with less than half
+   * its length left (the timer that prolongs buffered locks fell behind: a busy or suspended
+   * process) is prolonged first, so a request whose lock lapsed is never handed out.
+   */
+  async #stillHeld(entry: BufferedRequest): Promise<boolean> {
+    if (entry.lockedUntil - Date.now() > (this.lockSecs * 1000) / 2) return true;
+    this.#bufferWaited = true;
+    return this.#prolongBuffered(entry, () => this.#buffer.unshift(entry));
+  }
+
+  /** Prolongs the lock of a buffered request: false when it is lost; `putBack` runs before an error of another kind is thrown. */
+  async #prolongBuffered(entry: BufferedRequest, putBack?: () => void): Promise<boolean> {
+    const lockedUntil = Date.now() + this.lockSecs * 1000;
+    try {
+      await this.#client.prolongRequestLock(entry.data.id, { clientKey: this.clientKey, lockSecs: this.lockSecs });
+    } catch (error) {
+      if (isLostLock(error)) return false;
+      putBack?.();
+      throw error;
+    }
+    entry.lockedUntil = lockedUntil;
+    return true;
+  }
+
+  #handOut(data: RequestData): RequestData {
+    this.#inProgress.add(data.id);
+    this.#startProlonging();
+    return data;
+  }
+
+  /** Forgets a request that is no longer this consumer's: handled, reclaimed, or given back. */
   #finished(id: string): void {
     this.#inProgress.delete(id);
-    if (this.#inProgress.size === 0) this.#stopProlonging();
+    const at = this.#buffer.findIndex((entry) => entry.data.id === id);
+    if (at !== -1) this.#buffer.splice(at, 1);
+    this.#stopProlongingWhenIdle();
   }
 
   #startProlonging(): void {
     if (this.#prolongTimer) return;
     const every = Math.max(50, (this.lockSecs * 1000) / 3);
-    this.#prolongTimer = setInterval(() => void this.#prolongAll(), every);
+    this.#prolongTimer = setInterval(() => void this.#prolongAll().catch(() => undefined), every);
     this.#prolongTimer.unref();
+  }
+
+  #stopProlongingWhenIdle(): void {
+    if (this.#inProgress.size === 0 && this.#buffer.length === 0) this.#stopProlonging();
   }
 
   #stopProlonging(): void {
@@ -239,7 +374,11 @@ export class RequestQueue {
     this.#prolongTimer = undefined;
   }
 
-  /** Prolongs the lock of every request in progress; a lock that is gone is forgotten. */
+  /**
+   * Every third of the lock's length: prolongs the lock of every request in progress (a lock that
+   * is gone is forgotten), and of every buffered request with less than two thirds of its length
+   * left; a buffer nobody fetched from since the last time is given back instead.
+   */
   async #prolongAll(): Promise<void> {
     if (this.#prolonging) return;
     this.#prolonging = true;
@@ -249,12 +388,51 @@ export class RequestQueue {
           await this.#client.prolongRequestLock(id, { clientKey: this.clientKey, lockSecs: this.lockSecs });
         } catch (error) {
           // Handled or deleted meanwhile, or the lock was lost: nothing more to prolong. Other errors: next time.
-          if (StorageError.is(error, 'not-found') || StorageError.is(error, 'conflict') || StorageError.is(error, 'locked')) this.#finished(id);
+          if (isLostLock(error)) this.#finished(id);
+        }
+      }
+      const lockMs = this.lockSecs * 1000;
+      if (this.#buffer.length > 0 && Date.now() - this.#lastFetchAt >= lockMs / 3) {
+        this.#bufferWaited = true;
+        await this.#giveBack();
+      } else {
+        for (const entry of [...this.#buffer]) {
+          if (entry.lockedUntil - Date.now() >= (lockMs * 2) / 3 || !this.#buffer.includes(entry)) continue;
+          this.#bufferWaited = true;
+          try {
+            if (!(await this.#prolongBuffered(entry))) this.#finished(entry.data.id);
+          } catch {
+            // Next time (and a fetch prolongs it before handing it out).
+          }
         }
       }
     } finally {
       this.#prolonging = false;
+      this.#stopProlongingWhenIdle();
     }
+  }
+
+  /**
+   * Gives the buffered requests back to the queue, first in it and in their order (the last one
+   * first), so the next consumer to fetch gets them. Stops at an error that is not a lost lock
+   * (the server cannot be reached): the locks left expire on their own.
+   */
+  async #giveBack(): Promise<void> {
+    const entries = this.#buffer.splice(0);
+    for (const entry of entries.reverse()) {
+      try {
+        await this.#client.deleteRequestLock(entry.data.id, { clientKey: this.clientKey, forefront: true });
+      } catch (error) {
+        if (!isLostLock(error)) break;
+      }
+    }
+  }
+
+  /** When the queue is let go ({@link releaseStorages}): stop prolonging, give the buffered requests back. */
+  async #release(): Promise<void> {
+    this.#stopProlonging();
+    this.#ahead = 0;
+    await this.#giveBack();
   }
 
   /** The request of `id`, or `null`. */
@@ -288,22 +466,30 @@ export class RequestQueue {
   /** Puts a request in progress back among the pending ones (first with `forefront`), storing its changes and ending its lock. */
   async reclaimRequest(request: Request, options: RequestPlacementOptions = {}): Promise<AddRequestResult> {
     const data = toData(request);
-    const result = await this.#client.reclaimRequest(data, { forefront: options.forefront ?? false, clientKey: this.clientKey });
+    const forefront = options.forefront ?? false;
+    const result = await this.#client.reclaimRequest(data, { forefront, clientKey: this.clientKey });
     this.#finished(data.id);
+    // Put first again (a handled request stays handled): it comes before this consumer's buffer.
+    if (forefront && !result.wasAlreadyHandled) this.#ahead++;
     return result;
   }
 
-  /** True when no request is pending (some may still be in progress). */
+  /**
+   * True when no request is pending (some may still be in progress). Requests in this consumer's
+   * buffer count as pending: its next fetch gives one.
+   */
   async isEmpty(): Promise<boolean> {
+    if (this.#buffer.length > 0) return false;
     return this.#client.isEmpty();
   }
 
   /**
    * True when no request is pending and no consumer holds a lock: the work is done. False while
-   * batches of {@link RequestQueue.addRequestsBatched} are still being added.
+   * batches of {@link RequestQueue.addRequestsBatched} are still being added, and while this
+   * consumer holds buffered requests (they are locked for it), which it answers without a call.
    */
   async isFinished(): Promise<boolean> {
-    if (this.#batchesInProgress > 0) return false;
+    if (this.#batchesInProgress > 0 || this.#buffer.length > 0) return false;
     return this.#client.isFinished();
   }
 
@@ -335,6 +521,8 @@ export class RequestQueue {
   /** Deletes the queue with all its requests. */
   async drop(): Promise<void> {
     this.#inProgress.clear();
+    this.#buffer = [];
+    this.#ahead = 0;
     this.#stopProlonging();
     await this.#client.drop();
     forgetStorage(this.storageClient, this);

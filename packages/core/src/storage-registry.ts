@@ -114,7 +114,7 @@ function resolveTarget(kind: StorageKind, options: OpenStorageOptions): StorageT
 interface CacheEntry {
   readonly keys: Set<string>;
   /** Stops what the instance does on its own (listening to events), when it is let go. */
-  readonly release: (() => void) | undefined;
+  readonly release: (() => void | Promise<void>) | undefined;
 }
 
 const openStorages = new WeakMap<StorageClient, Map<string, Promise<object>>>();
@@ -128,8 +128,11 @@ function targetKey(kind: StorageKind, target: StorageTarget): string {
 export interface OpenedStorage<T extends object> {
   readonly instance: T;
   readonly id: string;
-  /** Stops what the instance does on its own (listening to events, timers), when it is let go. */
-  readonly release?: () => void;
+  /**
+   * Stops what the instance does on its own (listening to events, timers) and gives back what it
+   * holds (a request queue's buffered requests), when it is let go.
+   */
+  readonly release?: () => void | Promise<void>;
 }
 
 type CreateStorage<T extends object> = (client: StorageClient, target: StorageTarget) => Promise<OpenedStorage<T>>;
@@ -253,8 +256,10 @@ function openByIdOrName<T extends object>(kind: StorageKind, idOrName: string, c
 
 /**
  * Lets go of every storage opened on `client`: their auto-saved values are no longer saved on
- * `persistState`, and the next `open()` makes new instances. For the end of a run (the Actor
- * calls it on exit), after the last `persistState`.
+ * `persistState`, request queues stop prolonging their locks and give back the requests they
+ * locked but did not hand out yet (see {@link StorageClient.requestFetchBatchSize}), and the next
+ * `open()` makes new instances. For the end of a run (the Actor calls it on exit), after the last
+ * `persistState`; a client's `close()` may call it too.
  */
 export async function releaseStorages(client: StorageClient): Promise<void> {
   const cache = openStorages.get(client);
@@ -269,8 +274,13 @@ export async function releaseStorages(client: StorageClient): Promise<void> {
     }
   }
   for (const instance of instances) {
-    entries.get(instance)?.release?.();
+    const release = entries.get(instance)?.release;
     entries.delete(instance);
+    try {
+      await release?.();
+    } catch {
+      // Letting go is best effort: what an instance could not give back expires on its own.
+    }
   }
 }
 
