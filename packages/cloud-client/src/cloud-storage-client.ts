@@ -199,6 +199,6 @@ export class CloudStorageClient implements StorageClient {
    */
   async close(): Promise<void> {
     await releaseStorages(this);
-    this.#http.close();
+    await this.#http.close();
   }
 }

@@ -1,4 +1,7 @@
+import { createServer as createHttpServer, request as httpRequest } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
+import { brotliCompressSync, deflateSync, gzipSync } from 'node:zlib';
 import {
   Dataset,
   KeyValueStore,
@@ -79,6 +82,45 @@ describe('CloudStorageClient', () => {
       const text = `${String(shown)} ${(shown as Error).stack ?? ''} ${inspect(shown, { depth: Infinity, showHidden: true })} ${JSON.stringify(shown)}`;
       expect(text).not.toContain(secret);
     }
+  });
+
+  it('asks for compressed answers and reads those compressed with gzip, deflate or br', async () => {
+    const { server } = await pair();
+    const target = new URL(server.url);
+    const encodings = ['gzip', 'deflate', 'br'] as const;
+    const compress = { gzip: gzipSync, deflate: deflateSync, br: brotliCompressSync };
+    const asked: (string | undefined)[] = [];
+    let served = 0;
+    // A proxy that compresses every answer, taking the encodings in turn.
+    const proxy = createHttpServer((req, res) => {
+      asked.push(req.headers['accept-encoding']);
+      const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          const encoding = encodings[served++ % encodings.length]!;
+          const body = compress[encoding](Buffer.concat(chunks));
+          const headers = { ...answer.headers, 'content-encoding': encoding, 'content-length': String(body.length) };
+          delete headers['transfer-encoding'];
+          res.writeHead(answer.statusCode ?? 502, headers);
+          res.end(req.method === 'HEAD' ? undefined : body);
+        });
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+    const client = new CloudStorageClient({ ...FAST, baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, token: TEST_TOKEN });
+    cleanups.push(() => client.close());
+    const dataset = await Dataset.open({ name: 'compressed', storageClient: client });
+    await dataset.pushData([{ n: 1 }, { n: 2 }]);
+    expect((await dataset.getData()).items).toEqual([{ n: 1 }, { n: 2 }]);
+    const store = await KeyValueStore.open({ name: 'compressed', storageClient: client });
+    await store.setValue('text', 'é'.repeat(3000));
+    expect(await store.getValue('text')).toBe('é'.repeat(3000));
+    expect(await store.getValue('missing')).toBeNull();
+    expect(served).toBeGreaterThanOrEqual(encodings.length);
+    expect(new Set(asked)).toEqual(new Set(['gzip, deflate, br']));
   });
 
   it('reads 404 record-not-found as absent, and an unknown id as a not-found error', async () => {
