@@ -1,3 +1,4 @@
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { Dataset, KeyValueStore, StorageError } from '@x/core';
@@ -89,6 +90,33 @@ describe('a server that cannot be reached', () => {
       await client.close();
       await proxy.close();
       await server.close();
+    }
+  });
+
+  it('an attempt is cut after timeoutMs, whether no answer comes or it trickles in, and retried until the deadline', async () => {
+    const trickles: NodeJS.Timeout[] = [];
+    let requests = 0;
+    const server = createHttpServer((req, res) => {
+      requests++;
+      // Odd requests get no answer; even ones get headers at once and then a byte every 50 ms, forever.
+      if (requests % 2 === 1) return;
+      res.writeHead(200, { 'content-type': 'application/json; charset=utf-8' });
+      trickles.push(setInterval(() => res.write(' '), 50));
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const client = new CloudStorageClient({ baseUrl, token: TEST_TOKEN, timeoutMs: 300, retryBaseDelayMs: 10, networkRetryDeadlineMs: 3_000 });
+    try {
+      const { error, seconds } = await failure(Dataset.open({ name: 'slow', storageClient: client }));
+      expect(error.code).toBe('io');
+      expect(error.message).toContain('ETIMEDOUT');
+      expect(requests).toBeGreaterThanOrEqual(3);
+      expect(seconds).toBeLessThan(15);
+    } finally {
+      for (const trickle of trickles) clearInterval(trickle);
+      await client.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
     }
   });
 
