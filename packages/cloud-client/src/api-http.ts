@@ -101,7 +101,9 @@ async function readBody(answer: Dispatcher.ResponseData): Promise<Buffer> {
  * request), undici's about 30 µs; over a fast network that is most of the time of an API call.
  */
 export class ApiHttp {
-  readonly #agent: Agent;
+  /** The connection pool: made on first use, and again after {@link close}. */
+  #agent: Agent | undefined;
+  readonly #agentOptions: Agent.Options;
   readonly #origin: string;
   /** The path of `/v2/` on the origin (the base URL may have a path of its own). */
   readonly #apiPath: string;
@@ -110,7 +112,6 @@ export class ApiHttp {
   readonly #retryBaseDelayMs: number;
   readonly #networkRetryDeadlineMs: number;
   readonly #timeoutMs: number;
-  #closed: Promise<void> | undefined;
   /** Base URL of the API, without the trailing `/v2`. */
   readonly baseUrl: string;
 
@@ -126,12 +127,12 @@ export class ApiHttp {
     // Connecting (name lookup included) may take as long as an attempt, and no longer than the
     // network retry deadline; an attempt during an outage is cut at the deadline (see call()).
     const connectMs = Math.min(options.timeoutMs, options.networkRetryDeadlineMs);
-    this.#agent = new Agent({
+    this.#agentOptions = {
       connections: 64,
       connect: { timeout: connectMs },
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
-    });
+    };
     const token = options.token;
     this.#headers = {
       'user-agent': 'x-cloud-client',
@@ -153,6 +154,7 @@ export class ApiHttp {
       abort.emit('abort');
     }, timeoutMs);
     try {
+      this.#agent ??= new Agent(this.#agentOptions);
       const answer = await this.#agent.request({ origin: this.#origin, path, method, headers, body: body ?? null, signal: abort });
       return { statusCode: answer.statusCode, headers: answer.headers, body: await readBody(answer) };
     } catch (error) {
@@ -171,7 +173,6 @@ export class ApiHttp {
 
   /** Makes one API call, retrying what can be retried, and checks the status. */
   async call(call: ApiCall): Promise<ApiResponse> {
-    if (this.#closed) throw new StorageError('io', `${call.what}: ${call.method} /v2/${call.path}: the cloud storage client is closed`);
     let body: Buffer | undefined;
     let contentType = call.contentType;
     if (call.json !== undefined) {
@@ -272,10 +273,11 @@ export class ApiHttp {
     return parseJson<{ data: T }>(response.body, call.what).data;
   }
 
-  /** Closes the kept-alive connections (calls still running fail; later calls fail at once). Idempotent. */
-  close(): Promise<void> {
-    this.#closed ??= this.#agent.destroy();
-    return this.#closed;
+  /** Closes the kept-alive connections (calls still running fail); a later call opens new ones. Idempotent. */
+  async close(): Promise<void> {
+    const agent = this.#agent;
+    this.#agent = undefined;
+    await agent?.destroy();
   }
 }
 

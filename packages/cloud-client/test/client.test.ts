@@ -123,6 +123,18 @@ describe('CloudStorageClient', () => {
     expect(new Set(asked)).toEqual(new Set(['gzip, deflate, br']));
   });
 
+  it('close() ends the connections; a call made afterwards opens new ones (as after an Actor run)', async () => {
+    const { client } = await pair();
+    const store = await KeyValueStore.open({ name: 'after-close', storageClient: client });
+    await store.setValue('before', 1);
+    await client.close();
+    await client.close();
+    const again = await KeyValueStore.open({ name: 'after-close', storageClient: client });
+    expect(await again.getValue('before')).toBe(1);
+    await again.setValue('after', 2);
+    expect(await again.getValue('after')).toBe(2);
+  });
+
   it('reads 404 record-not-found as absent, and an unknown id as a not-found error', async () => {
     const { client } = await pair();
     const store = await KeyValueStore.open({ storageClient: client });
