@@ -163,11 +163,16 @@ export class CloudRequestQueue implements RequestQueueClient {
     return data === undefined ? undefined : parseStoredRequest(data);
   }
 
-  /** Full requests from API items; the Apify platform gives only some fields in head listings. */
+  /**
+   * Full requests from API items. The Apify platform's head listings give only `id`, `uniqueKey`,
+   * `url`, `method` and `retryCount`: an item without `userData` is read whole (its missing fields
+   * must not be taken for their defaults, or a mark would store the request without its data).
+   */
   async #complete(items: readonly unknown[]): Promise<RequestData[]> {
     const out: RequestData[] = [];
     for (const item of items) {
-      const full = parseStoredRequest(item) ?? (await this.getRequest(String((item as { id?: unknown }).id)));
+      const whole = typeof item === 'object' && item !== null && 'userData' in item;
+      const full = (whole ? parseStoredRequest(item) : undefined) ?? (await this.getRequest(String((item as { id?: unknown }).id)));
       if (full) out.push(full);
     }
     return out;

@@ -135,6 +135,49 @@ describe('CloudStorageClient', () => {
     expect(await again.getValue('after')).toBe(2);
   });
 
+  it("reads whole the requests of head listings that give only some fields (as the Apify platform's do), keeping their data", async () => {
+    const { server } = await pair();
+    const target = new URL(server.url);
+    const partial: string[] = [];
+    // A proxy that cuts head items down to the fields the platform gives.
+    const proxy = createHttpServer((req, res) => {
+      const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: { ...req.headers, host: target.host } }, (answer) => {
+        const chunks: Buffer[] = [];
+        answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+        answer.on('end', () => {
+          let body = Buffer.concat(chunks);
+          if (/\/head(\/lock)?\?/.test(req.url ?? '') && answer.statusCode! < 300) {
+            const parsed = JSON.parse(body.toString('utf8')) as { data: { items: Record<string, unknown>[] } };
+            parsed.data.items = parsed.data.items.map(({ id, uniqueKey, url, method, retryCount, lockExpiresAt }) => ({ id, uniqueKey, url, method, retryCount, lockExpiresAt }));
+            partial.push(req.url!);
+            body = Buffer.from(JSON.stringify(parsed));
+          }
+          const headers = { ...answer.headers, 'content-length': String(body.length) };
+          delete headers['transfer-encoding'];
+          res.writeHead(answer.statusCode ?? 502, headers);
+          res.end(body);
+        });
+      });
+      req.pipe(upstream);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    cleanups.push(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+    const client = new CloudStorageClient({ ...FAST, baseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`, token: TEST_TOKEN });
+    cleanups.push(() => client.close());
+    const queue = await RequestQueue.open({ name: 'partial-heads', storageClient: client });
+    await queue.addRequests([
+      { url: 'https://example.com/1', userData: { n: 1 }, errorMessages: ['earlier'] },
+      { url: 'https://example.com/2', userData: { n: 2 } },
+    ]);
+    const raw = await client.openRequestQueue({ kind: 'name', name: 'partial-heads' });
+    expect((await raw.listHead({ limit: 10 })).map((r) => r.userData)).toEqual([{ n: 1 }, { n: 2 }]);
+    const first = (await queue.fetchNextRequest())!;
+    expect([first.userData, first.errorMessages]).toEqual([{ n: 1 }, ['earlier']]);
+    await queue.markRequestAsHandled(first);
+    expect((await raw.getRequest(first.id))?.userData).toEqual({ n: 1 });
+    expect(partial.length).toBeGreaterThanOrEqual(2);
+  });
+
   it('reads 404 record-not-found as absent, and an unknown id as a not-found error', async () => {
     const { client } = await pair();
     const store = await KeyValueStore.open({ storageClient: client });
