@@ -208,8 +208,12 @@ export class RequestQueue {
   async #add(data: RequestData[], forefront: boolean): Promise<AddRequestsResult> {
     const result = await this.#client.addRequests(data, { forefront });
     if (forefront) {
-      const pendingKeys = new Set(data.filter((request) => request.handledAt === undefined).map((request) => request.uniqueKey));
-      for (const added of result.processedRequests) if (!added.wasAlreadyPresent && pendingKeys.has(added.uniqueKey)) this.#ahead++;
+      // Of equal requests in the batch the first is the one added: pending unless it has handledAt.
+      const firstOf = new Map<string, RequestData>();
+      for (const request of data) if (!firstOf.has(request.uniqueKey)) firstOf.set(request.uniqueKey, request);
+      for (const added of result.processedRequests) {
+        if (!added.wasAlreadyPresent && firstOf.get(added.uniqueKey)?.handledAt === undefined) this.#ahead++;
+      }
     }
     return result;
   }
