@@ -106,7 +106,9 @@ function assertFetchBatchSize(value: unknown): asserts value is number {
  * lock's length is given back, and {@link releaseStorages} (which the cloud client's `close()` and
  * the Actor's exit call) gives back what is left, first in the queue in its order, so other
  * consumers get it at once. Requests this consumer puts first ({@link RequestQueue.addRequests} or
- * {@link RequestQueue.reclaimRequest} with `forefront`) still come before its buffer.
+ * {@link RequestQueue.reclaimRequest} with `forefront`) still come before its buffer. The buffer is
+ * this object's: a buffered request changed, unlocked or deleted through the storage client's own
+ * queue under the same `clientKey` (which may do so: it is the same consumer) is not seen by it.
  * Open it with {@link RequestQueue.open}.
  */
 export class RequestQueue {
