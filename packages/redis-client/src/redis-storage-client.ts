@@ -1,8 +1,10 @@
 import {
+  MAX_LOCK_LIMIT,
   StorageError,
   createStorageId,
   createUrlSigningSecretKey,
   notFound,
+  releaseStorages,
   type DatasetClient,
   type DatasetMetadata,
   type KeyValueStoreClient,
@@ -44,6 +46,14 @@ export interface RedisStorageClientOptions {
   /** The consumer key `RequestQueue` locks requests under; default a random one per queue object. */
   readonly clientKey?: string | undefined;
   /**
+   * How many requests a `RequestQueue` on this client locks in one script call when it has none
+   * left to hand out: 1 to 1000, default 25. The queue hands them out one per fetch without a round
+   * trip, prolongs their locks while they wait and gives back the ones left when its storages are
+   * released (the client's `close()`). A consumer killed meanwhile holds them until `lockSecs`
+   * pass; 1 locks one request per fetch.
+   */
+  readonly requestFetchBatchSize?: number | undefined;
+  /**
    * How long one operation may take, reconnecting and retrying included, before it fails with a
    * `StorageError` of code `io`, in milliseconds; default 10,000.
    */
@@ -56,6 +66,8 @@ export interface RedisStorageClientOptions {
 }
 
 const PREFIX_PATTERN = /^[A-Za-z0-9_.:-]{1,64}$/;
+/** Requests a `RequestQueue` locks per call by default: one round trip for 25 fetches. */
+const DEFAULT_FETCH_BATCH_SIZE = 25;
 
 function positive(value: number | undefined, fallback: number, what: string): number {
   if (value === undefined) return fallback;
@@ -97,6 +109,8 @@ export class RedisStorageClient implements StorageClient {
   readonly requestLockSecs: number;
   /** The consumer key of `RequestQueue` when set; otherwise each queue object makes its own. */
   readonly clientKey: string | undefined;
+  /** How many requests a `RequestQueue` on this client locks in one call (see {@link RedisStorageClientOptions.requestFetchBatchSize}). */
+  readonly requestFetchBatchSize: number;
   /** The start of every key of this client. */
   readonly prefix: string;
   readonly #connection: RedisConnection;
@@ -124,6 +138,11 @@ export class RedisStorageClient implements StorageClient {
     this.prefix = prefix;
     this.requestLockSecs = positive(options.lockSecs, 60, 'lockSecs');
     this.clientKey = options.clientKey;
+    const batch = options.requestFetchBatchSize ?? DEFAULT_FETCH_BATCH_SIZE;
+    if (!Number.isInteger(batch) || batch < 1 || batch > MAX_LOCK_LIMIT) {
+      throw new StorageError('invalid-argument', `requestFetchBatchSize must be an integer from 1 to ${MAX_LOCK_LIMIT}, got ${String(batch)}`);
+    }
+    this.requestFetchBatchSize = batch;
     this.#publicBaseUrl = publicBaseUrl;
     this.#connection = new RedisConnection({
       url: redisUrl(options.url),
@@ -208,6 +227,8 @@ export class RedisStorageClient implements StorageClient {
 
   /** Ends the connections to Redis (after the replies still due). Idempotent. */
   async close(): Promise<void> {
+    // The queues opened on this client give back the requests they locked but did not hand out.
+    await releaseStorages(this);
     await this.#connection.close();
   }
 }
