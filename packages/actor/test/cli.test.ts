@@ -27,9 +27,9 @@ describe('x-actor arguments', () => {
       argv: ['node', 'main.js', '--purge'],
     });
     expect(parseCliArgs(['storages'])).toEqual({ command: 'storages' });
-    expect(parseCliArgs(['export', 'ds', '--format', 'csv', '--output', 'o.csv'])).toEqual({ command: 'export', dataset: 'ds', format: 'csv', output: 'o.csv' });
+    expect(parseCliArgs(['export', 'ds', '--format', 'csv', '--output', 'o.csv'])).toEqual({ command: 'export', dataset: 'ds', format: 'csv', output: 'o.csv', options: {} });
     expect(parseCliArgs(['export', '-h'])).toEqual({ command: 'help', topic: 'export' });
-    const bad = [[], ['nope'], ['run', 'extra'], ['run', '--'], ['run', '--input'], ['storages', 'x'], ['export'], ['export', 'a', 'b', '--format', 'json'], ['export', 'a'], ['export', 'a', '--format', 'xml'], ['run', '--bogus']];
+    const bad = [[], ['nope'], ['run', 'extra'], ['run', '--'], ['run', '--input'], ['storages', 'x'], ['export'], ['export', 'a', 'b', '--format', 'json'], ['export', 'a'], ['export', 'a', '--format', 'yaml'], ['export', 'a', '--format', 'csv', '--limit', '-1'], ['run', '--bogus']];
     for (const args of bad) expect(() => parseCliArgs(args), args.join(' ')).toThrow(CliUsageError);
   });
 
@@ -43,11 +43,11 @@ describe('x-actor arguments', () => {
 
   it('the bin prints help, and gives bad arguments one line on stderr and exit code 2', async () => {
     const cwd = tempDir();
-    const [help, bad] = await Promise.all([runCli(['export', '--help'], { cwd }), runCli(['export', 'default', '--format', 'xml'], { cwd })]);
+    const [help, bad] = await Promise.all([runCli(['export', '--help'], { cwd }), runCli(['export', 'default', '--format', 'yaml'], { cwd })]);
     expect(help.status).toBe(0);
-    expect(help.stdout).toContain('Usage: x-actor export DATASET --format json|jsonl|csv [--output FILE]');
+    expect(help.stdout).toContain('Usage: x-actor export DATASET --format json|jsonl|csv|xlsx|xml|html|rss [--output FILE] [options]');
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toBe('x-actor: export: --format must be json, jsonl or csv, got "xml"\n');
+    expect(bad.stderr).toBe('x-actor: export: --format must be one of json, jsonl, csv, xlsx, xml, html, rss, got "yaml"\n');
     expect(existsSync(join(cwd, 'storage'))).toBe(false);
   });
 });
