@@ -341,7 +341,8 @@ function htmlWriter(plan: ExportPlan, columns: readonly string[]): FormatWriter 
       `<title>${escapeHtml(plan.title)}</title>\n` +
       '<style>table { border-collapse: collapse; } th, td { border: 1px solid #ccc; padding: 2px 6px; vertical-align: top; white-space: pre-wrap; }</style>\n' +
       '</head>\n<body>\n<table>\n' +
-      `<thead>\n<tr>${columns.map((column) => cell('th', column)).join('')}</tr>\n</thead>\n<tbody>\n`,
+      (columns.length === 0 ? '' : `<thead>\n<tr>${columns.map((column) => cell('th', column)).join('')}</tr>\n</thead>\n`) +
+      '<tbody>\n',
     page(items) {
       let out = '';
       for (const item of items) {

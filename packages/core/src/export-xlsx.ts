@@ -28,9 +28,13 @@ function pendingBytes(stream: unknown): number {
  * header row) from pages of rows, and gives the bytes of the file as they are made. The rows are
  * written as they come, and writing waits while the compressor is behind, so memory stays bounded
  * however many rows there are. Strings are string cells (never formulas), cut at
- * {@link MAX_XLSX_CELL_LENGTH} characters.
+ * {@link MAX_XLSX_CELL_LENGTH} characters. `sheetRows` is the rows of a sheet (tests make it small).
  */
-export async function* xlsxChunks(header: readonly XlsxCell[] | undefined, pages: AsyncIterable<XlsxCell[][]>): AsyncGenerator<Buffer, void, undefined> {
+export async function* xlsxChunks(
+  header: readonly XlsxCell[] | undefined,
+  pages: AsyncIterable<XlsxCell[][]>,
+  sheetRows = MAX_XLSX_SHEET_ROWS,
+): AsyncGenerator<Buffer, void, undefined> {
   // exceljs is CommonJS: Node gives its exports as `default` (its typings declare them as named ones).
   const loaded = await import('exceljs');
   const ExcelJS = (loaded as { default?: typeof loaded }).default ?? loaded;
@@ -52,7 +56,7 @@ export async function* xlsxChunks(header: readonly XlsxCell[] | undefined, pages
     for await (const rows of pages) {
       if (stopped) return;
       for (const row of rows) {
-        if (rowsInSheet === MAX_XLSX_SHEET_ROWS) {
+        if (rowsInSheet === sheetRows) {
           sheet.commit();
           sheetNumber++;
           sheet = workbook.addWorksheet(`Items ${sheetNumber}`);
