@@ -5,6 +5,7 @@ import { FileSystemStorageClient } from '@x/fs-client';
 import { MemoryStorageClient } from '@x/memory-client';
 import { cloudTarget } from './cloud-target.js';
 import { runCrawlBench } from './crawl-bench.js';
+import { runExportBench } from './export-bench.js';
 import { crawleeTarget } from './crawlee-target.js';
 import { ourTarget } from './our-target.js';
 import { redisBench, type RedisExtras } from './redis-target.js';
@@ -110,5 +111,12 @@ export const groups: readonly BenchGroup[] = [
     scale: 1,
     createTargets: () => [],
     run: runCrawlBench,
+  },
+  {
+    key: 'export',
+    title: 'Dataset export: Dataset.exportTo in every format (the core export engine, memory client) vs Crawlee exportToCSV/exportToJSON on MemoryStorage',
+    scale: 1,
+    createTargets: () => [],
+    run: runExportBench,
   },
 ];

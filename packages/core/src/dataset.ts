@@ -1,7 +1,7 @@
 import { DATASET_EXPORT_CONTENT_TYPES, exportDatasetItems, isDatasetExportFormat, type DatasetExport, type DatasetExportFormat, type DatasetExportOptions } from './dataset-export.js';
 import { StorageError } from './errors.js';
 import { projectItems, type ItemProjectionOptions } from './export-format.js';
-import { KeyValueStore } from './key-value-store.js';
+import { KeyValueStore, storeMadeRecord } from './key-value-store.js';
 import type { DatasetMetadata } from './models.js';
 import type { DatasetClient, StorageClient } from './storage-client.js';
 import { forgetStorage, openCached, type OpenStorageClientOptions, type OpenStorageInput } from './storage-registry.js';
@@ -266,7 +266,8 @@ export class Dataset {
     const body = await exported.toBuffer();
     const target = toKVS !== undefined ? toKVS : { id: toKvsId, name: toKvsName };
     const store = await KeyValueStore.open(target, { storageClient: this.storageClient });
-    await store.setValue(key, body, { contentType: DATASET_EXPORT_CONTENT_TYPES[format] });
+    // The engine made the body: valid in its format (JSON of items checked when pushed), so it is not parsed again.
+    await storeMadeRecord(store, key, body, DATASET_EXPORT_CONTENT_TYPES[format]);
   }
 
   /** Exports every item as CSV into the record `key` (RFC 4180, CRLF, no byte order mark; see {@link Dataset.exportTo} for the options). */

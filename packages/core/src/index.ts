@@ -79,6 +79,7 @@ export type {
   ProlongRequestLockOptions,
   RequestChangeOptions,
   DatasetItemsPage,
+  DatasetItemTextsPage,
   KeyValueStoreClient,
   KeysPage,
   ListItemsOptions,

@@ -154,6 +154,15 @@ describe('the export engine: every format read back by an independent parser', (
     ]);
   });
 
+  it('text beyond ASCII (accents, CJK, emoji) comes back whole in every text format', async () => {
+    const words = ['Příliš žluťoučký kůň', '東京タワー', 'horse 🐎 and 👍🏽', 'ÿ'.repeat(3000)];
+    const { client } = await datasetOf(Array.from({ length: 2500 }, (_, n) => ({ n, word: words[n % words.length]! })));
+    const expected = Array.from({ length: 2500 }, (_, n) => ({ n, word: words[n % words.length]! }));
+    expect(JSON.parse((await exported(client, 'json', { pageSize: 700 })).toString())).toEqual(expected);
+    expect((await exported(client, 'jsonl', { pageSize: 700 })).toString().trim().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual(expected);
+    expect(readCsv(await exported(client, 'csv', { pageSize: 700 })).slice(1)).toEqual(expected.map(({ n, word }) => [String(n), word]));
+  });
+
   it('an empty dataset: [] in JSON, nothing in JSONL and CSV, an empty table, sheet and feed', async () => {
     const { client } = await datasetOf([]);
     expect(JSON.parse((await exported(client, 'json')).toString())).toEqual([]);
