@@ -9,6 +9,7 @@ import { Configuration, Dataset as CrawleeDataset, KeyValueStore as CrawleeKeyVa
 import { MemoryStorage } from '@crawlee/memory-storage';
 import { Dataset, KeyValueStore, type DatasetExportFormat } from '@x/core';
 import { MemoryStorageClient } from '@x/memory-client';
+import { benchItem } from './bench-items.js';
 import { crawleeVersion } from './crawlee-target.js';
 import { formatOpsPerSec, formatRatio, renderTable } from './table.js';
 
@@ -20,19 +21,6 @@ const GOALS: Readonly<Partial<Record<DatasetExportFormat, number>>> = { csv: 3, 
 const CRAWLEE_PEER: Readonly<Partial<Record<DatasetExportFormat, 'csv' | 'json'>>> = { csv: 'csv', jsonl: 'json', json: 'json' };
 
 const gc = (globalThis as { gc?: () => void }).gc;
-
-/** A scraped product, as crawls push them: text, numbers, a list and a nested object. */
-export function benchItem(n: number): Record<string, unknown> {
-  return {
-    url: `https://shop.example.com/products/${n}?ref=list`,
-    title: `Product number ${n}, "special" edition`,
-    price: Math.round(n * 1.37) / 100,
-    inStock: n % 3 !== 0,
-    tags: ['sale', `category-${n % 20}`],
-    seller: { name: `Seller ${n % 50}`, rating: (n % 5) + 1 },
-    description: `A long description of product ${n}.\nIt has two lines & some <markup>.`,
-  };
-}
 
 async function timed(run: () => Promise<unknown>): Promise<number> {
   gc?.();
