@@ -42,6 +42,13 @@ export const MAX_EXPORT_COLUMN_NAME_LENGTH = 200;
  */
 export const MAX_KEPT_ROWS_BYTES = 48 * 1024 * 1024;
 
+let keptRowsBudget = MAX_KEPT_ROWS_BYTES;
+
+/** @internal For tests: the bytes of rows kept from the column pass (`undefined`: back to {@link MAX_KEPT_ROWS_BYTES}). */
+export function setKeptRowsBudget(bytes: number | undefined): void {
+  keptRowsBudget = bytes ?? MAX_KEPT_ROWS_BYTES;
+}
+
 /** Items read from the storage client per call, by default. */
 export const DEFAULT_EXPORT_PAGE_SIZE = 1000;
 
@@ -166,7 +173,6 @@ export class DatasetExport implements DatasetExportInfo, AsyncIterable<Buffer> {
 }
 
 const TABLE_FORMATS: ReadonlySet<DatasetExportFormat> = new Set(['csv', 'xlsx', 'html']);
-const FORMULA_START = /^[=+\-@\t\r]/;
 const UTF8_BOM = '\uFEFF';
 
 function isStringList(value: unknown): value is readonly string[] {
@@ -404,9 +410,24 @@ function columnNameTooLong(name: string): StorageError {
   );
 }
 
+/** True when a spreadsheet would take `text` for a formula: it starts with `=`, `+`, `-`, `@`, a tab or a CR. */
+function startsFormula(text: string): boolean {
+  switch (text.charCodeAt(0)) {
+    case 0x3d:
+    case 0x2b:
+    case 0x2d:
+    case 0x40:
+    case 0x09:
+    case 0x0d:
+      return true;
+    default:
+      return false;
+  }
+}
+
 /** A text cell as a spreadsheet should take it: with a `'` in front of what would start a formula. */
 function neutralized(text: string, escapeFormulas: boolean): string {
-  return escapeFormulas && FORMULA_START.test(text) ? `'${text}` : text;
+  return escapeFormulas && startsFormula(text) ? `'${text}` : text;
 }
 
 function cellText(value: unknown): string {
@@ -445,28 +466,13 @@ interface TableRenderer {
   end(): string;
 }
 
-/** True when a spreadsheet would take `text` for a formula: it starts with `=`, `+`, `-`, `@`, a tab or a CR. */
-function startsFormula(text: string): boolean {
-  switch (text.charCodeAt(0)) {
-    case 0x3d:
-    case 0x2b:
-    case 0x2d:
-    case 0x40:
-    case 0x09:
-    case 0x0d:
-      return true;
-    default:
-      return false;
-  }
-}
-
 function csvRenderer(plan: ExportPlan): TableRenderer {
   const { delimiter, escapeFormulas } = plan;
   const special = new RegExp(`["\\r\\n${delimiter.replace(/[\\\]^-]/g, '\\$&')}]`, 'u');
   const field = (value: unknown): string => {
     if (value === null || value === undefined) return '';
     if (typeof value !== 'string') return String(value);
-    const text = escapeFormulas && startsFormula(value) ? `'${value}` : value;
+    const text = neutralized(value, escapeFormulas);
     return special.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
   };
   const cells = (row: readonly unknown[], width: number): string => {
@@ -765,7 +771,7 @@ export async function exportDatasetItems(client: DatasetClient, options: Dataset
           entry = { rows, positions: page.positions };
           keptBytes += estimatedBytes(rows);
         }
-        if (keptBytes <= MAX_KEPT_ROWS_BYTES) {
+        if (keptBytes <= keptRowsBudget) {
           kept.push(entry);
           keptPositions += page.positions;
         } else {

@@ -18,6 +18,7 @@ import {
   StorageError,
   type StorageErrorCode,
 } from '@x/core';
+import { setKeptRowsBudget } from '../../core/src/dataset-export.js';
 import { xlsxChunks } from '../../core/src/export-xlsx.js';
 import { readCsv, readHtmlTable, readXlsx, readXml } from '../../core/test/export-readers.js';
 
@@ -382,6 +383,35 @@ describe('streaming', () => {
       for await (const _chunk of run) break;
       expect(counted.reads.length - afterStart).toBeLessThanOrEqual(2);
       expect(counted.reads.every((read) => read.limit <= 500)).toBe(true);
+    }
+  });
+
+  it('CSV, HTML and XLSX give the same table whether the rows of the column pass are kept, partly kept or read again', async () => {
+    // Columns appear late (item 1700, item 2900), so rows kept before them are padded when written.
+    const rows = Array.from({ length: 3000 }, (_, n) => ({ n, text: `t${n}`, ...(n >= 1700 ? { late: n } : {}), ...(n === 2900 ? { last: { x: 1 } } : {}) }));
+    const { client } = await datasetOf(rows);
+    // All kept; the first two pages kept (about 144 kB a page of rows as text, 200 kB as cells); none.
+    const budgets = [undefined, 300_000, 1];
+    try {
+      for (const options of [{}, { desc: true, offset: 7, limit: 2500 }]) {
+        const outputs = new Map<string, string[]>();
+        for (const budget of budgets) {
+          setKeptRowsBudget(budget);
+          for (const format of ['csv', 'html', 'xlsx'] as const) {
+            const bytes = await exported(client, format, { ...options, pageSize: 500 });
+            const table = format === 'csv' ? readCsv(bytes) : format === 'html' ? (({ headers, rows: cells }) => [headers, ...cells])(readHtmlTable(bytes)) : (await readXlsx(bytes))[0]!.rows.map((row) => row.map((cell) => (cell === null ? '' : String(cell))));
+            const text = JSON.stringify(table);
+            outputs.set(format, [...(outputs.get(format) ?? []), text]);
+          }
+        }
+        for (const [format, texts] of outputs) expect(new Set(texts).size, `${format} ${JSON.stringify(options)}`).toBe(1);
+        const csv = readCsv(await exported(client, 'csv', { ...options, pageSize: 500 }));
+        expect(csv[0]).toEqual(['n', 'text', 'late', 'last/x']);
+        const picked = options.desc ? rows.slice().reverse().slice(7, 2507) : rows;
+        expect(csv.slice(1)).toEqual(picked.map((row) => [String(row.n), row.text, row.late === undefined ? '' : String(row.late), row.n === 2900 ? '1' : '']));
+      }
+    } finally {
+      setKeptRowsBudget(undefined);
     }
   });
 
