@@ -50,12 +50,13 @@ function listParameter(value: string | readonly string[] | undefined): string | 
   return typeof value === 'string' ? value : value.join(',');
 }
 
-/** A dataset on the API. */
+/** A dataset on the API: what `CloudStorageClient.openDataset` gives. */
 export class CloudDataset implements DatasetClient {
   readonly #http: ApiHttp;
   readonly #id: string;
   readonly #what: string;
 
+  /** @internal Made by `CloudStorageClient.openDataset`. */
   constructor(http: ApiHttp, id: string) {
     this.#http = http;
     this.#id = id;
