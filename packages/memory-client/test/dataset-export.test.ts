@@ -225,6 +225,16 @@ describe('hostile values come out inert', () => {
     expect(table.rows.map((row) => row[1])).toEqual([...formulas.map((text) => `'${text}`.replace(/\r/g, '\n')), String(hostile[6]!['text']).replace(/\r\n/g, '\n'), hostile[7]!['text']]);
   });
 
+  it('characters XML cannot hold (control characters) do not break XML, RSS or XLSX', async () => {
+    const { client } = await datasetOf([{ text: 'bell\u0007 nul\u0000 esc\u001b end', '\u0001key': 1 }]);
+    const xml = readXml(await exported(client, 'xml'), ['item']) as { items: { item: Record<string, string>[] } };
+    expect(xml.items.item[0]!['text']).toBe('bell\uFFFD nul\uFFFD esc\uFFFD end');
+    expect(Object.keys(xml.items.item[0]!)).toEqual(['text', '_key']);
+    expect(readXml(await exported(client, 'rss'), ['item'])).toMatchObject({ rss: { channel: { item: [{ text: 'bell\uFFFD nul\uFFFD esc\uFFFD end' }] } } });
+    const [sheet] = await readXlsx(await exported(client, 'xlsx'));
+    expect(sheet!.rows[1]![0]).toBe('bell nul esc end');
+  });
+
   it('xml and rss: text escaped by the XML library, read back as it was', async () => {
     const { client } = await datasetOf(hostile.slice(6));
     for (const format of ['xml', 'rss'] as const) {
