@@ -6,6 +6,7 @@ import { MemoryStorageClient } from '@x/memory-client';
 import { cloudTarget } from './cloud-target.js';
 import { cloudBench, type CloudExtras } from './cloud-wire.js';
 import { runCrawlBench } from './crawl-bench.js';
+import { runExportBench } from './export-bench.js';
 import { crawleeTarget } from './crawlee-target.js';
 import { ourTarget } from './our-target.js';
 import { redisBench, type RedisExtras } from './redis-target.js';
@@ -128,5 +129,12 @@ export const groups: readonly BenchGroup[] = [
     scale: 1,
     createTargets: () => [],
     run: runCrawlBench,
+  },
+  {
+    key: 'export',
+    title: 'Dataset export: Dataset.exportTo in every format (the core export engine, memory client) vs Crawlee exportToCSV/exportToJSON on MemoryStorage',
+    scale: 1,
+    createTargets: () => [],
+    run: runExportBench,
   },
 ];

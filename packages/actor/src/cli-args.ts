@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { DATASET_EXPORT_FORMATS, type DatasetExportFormat, type DatasetExportOptions } from '@x/core';
 
 /** A bad command line; the bin prints its message on one line and exits with 2. */
 export class CliUsageError extends Error {
@@ -14,7 +15,7 @@ export const CLI_USAGE = {
 Commands:
   run [--purge] [--input JSON|FILE] [-- command...]        run the Actor in this folder locally
   storages                                                 list the local storages with their counts
-  export DATASET --format json|jsonl|csv [--output FILE]   write a dataset out
+  export DATASET --format FORMAT [--output FILE] [...]     write a dataset out (json, jsonl, csv, xlsx, xml, html, rss)
 
 Options:
   -h, --help                                               this help
@@ -43,24 +44,48 @@ Options:
   -h, --help          this help
 
 ${STORAGE_NOTE}`,
-  export: `Usage: x-actor export DATASET --format json|jsonl|csv [--output FILE]
+  export: `Usage: x-actor export DATASET --format json|jsonl|csv|xlsx|xml|html|rss [--output FILE] [options]
 
-Writes the items of a local dataset (by name or id; "default" is the run's default dataset) as a
-JSON array, JSON lines or CSV, page by page. A progress bar is shown on a terminal for large ones.
+Writes the items of a local dataset (by name or id; "default" is the run's default dataset) in a
+format of the Apify API, page by page. A progress bar is shown on a terminal for large ones.
 
 Options:
-  --format FORMAT     json, jsonl or csv
-  --output FILE       write to FILE (default: standard output)
-  -h, --help          this help
+  --format FORMAT          json, jsonl, csv, xlsx, xml, html or rss
+  --output FILE            write to FILE (default: standard output)
+  --fields A,B             keep only these top-level fields, in this order
+  --omit A,B               leave out these top-level fields
+  --unwind A,B             one item per element of these array fields (objects are merged in)
+  --flatten A,B            nested objects of these fields become "a.b" fields
+  --clean                  --skip-hidden and --skip-empty
+  --skip-hidden            leave out fields starting with #
+  --skip-empty             leave out empty items
+  --desc                   newest first
+  --offset N, --limit N    skip N items; at most N items
+  --delimiter C            CSV: the field delimiter (default ",")
+  --bom                    start with the UTF-8 byte order mark (text formats)
+  --skip-header-row        CSV: no header row
+  --xml-root NAME          XML: the root element (default "items")
+  --xml-row NAME           XML: each item's element (default "item")
+  --no-escape-formulas     CSV, XLSX, HTML: keep cells starting with = + - @ as they are
+  -h, --help               this help
+
+Text cells that a spreadsheet would run as a formula get a ' in front, unless --no-escape-formulas.
+CSV, XLSX and HTML hold at most 2000 columns of names up to 200 characters.
 
 ${STORAGE_NOTE}`,
 } as const;
 
-/** The formats of `x-actor export`. */
-export const EXPORT_FORMATS = ['json', 'jsonl', 'csv'] as const;
+/** The formats of `x-actor export`: every format of the export engine of `@x/core`. */
+export const EXPORT_FORMATS = DATASET_EXPORT_FORMATS;
 
 /** A format of `x-actor export`. */
-export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+export type ExportFormat = DatasetExportFormat;
+
+/** The options of `x-actor export` that shape the export (those of the engine, from the command line). */
+export type CliExportOptions = Pick<
+  DatasetExportOptions,
+  'fields' | 'omit' | 'unwind' | 'flatten' | 'clean' | 'skipHidden' | 'skipEmpty' | 'desc' | 'offset' | 'limit' | 'delimiter' | 'bom' | 'skipHeaderRow' | 'xmlRoot' | 'xmlRow' | 'escapeFormulas'
+>;
 
 /** What the command line asks for. */
 export type CliCommand =
@@ -68,7 +93,7 @@ export type CliCommand =
   | { readonly command: 'version' }
   | { readonly command: 'run'; readonly purge: boolean; readonly input: string | undefined; readonly argv: readonly string[] }
   | { readonly command: 'storages' }
-  | { readonly command: 'export'; readonly dataset: string; readonly format: ExportFormat; readonly output: string | undefined };
+  | { readonly command: 'export'; readonly dataset: string; readonly format: ExportFormat; readonly output: string | undefined; readonly options: CliExportOptions };
 
 type OptionSpec = Record<string, { readonly type: 'string' | 'boolean' }>;
 
@@ -105,17 +130,79 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       return { command: 'storages' };
     }
     case 'export': {
-      const { values, positionals } = parse(rest, { format: { type: 'string' }, output: { type: 'string' } }, true);
+      const { values, positionals } = parse(
+        rest,
+        {
+          format: { type: 'string' },
+          output: { type: 'string' },
+          fields: { type: 'string' },
+          omit: { type: 'string' },
+          unwind: { type: 'string' },
+          flatten: { type: 'string' },
+          clean: { type: 'boolean' },
+          'skip-hidden': { type: 'boolean' },
+          'skip-empty': { type: 'boolean' },
+          desc: { type: 'boolean' },
+          offset: { type: 'string' },
+          limit: { type: 'string' },
+          delimiter: { type: 'string' },
+          bom: { type: 'boolean' },
+          'skip-header-row': { type: 'boolean' },
+          'xml-root': { type: 'string' },
+          'xml-row': { type: 'string' },
+          'no-escape-formulas': { type: 'boolean' },
+        },
+        true,
+      );
       if (values.help) return { command: 'help', topic: 'export' };
       if (positionals.length !== 1) throw new CliUsageError(`export: give exactly one DATASET (a name or id), got ${positionals.length}`);
+      const formats = EXPORT_FORMATS.join(', ');
       const format = values.format as string | undefined;
-      if (format === undefined) throw new CliUsageError('export: --format is required (json, jsonl or csv)');
-      if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new CliUsageError(`export: --format must be json, jsonl or csv, got "${format}"`);
+      if (format === undefined) throw new CliUsageError(`export: --format is required (${formats})`);
+      if (!(EXPORT_FORMATS as readonly string[]).includes(format)) throw new CliUsageError(`export: --format must be one of ${formats}, got "${format}"`);
       const output = values.output as string | undefined;
       if (output !== undefined && output.trim() === '') throw new CliUsageError('export: --output must not be empty');
-      return { command: 'export', dataset: positionals[0]!, format: format as ExportFormat, output };
+      return { command: 'export', dataset: positionals[0]!, format: format as ExportFormat, output, options: exportOptionsOf(values) };
     }
     default:
       throw new CliUsageError(`unknown command "${command}": use run, storages or export (x-actor --help)`);
   }
+}
+
+function listOption(values: Record<string, string | boolean | undefined>, name: string): string[] | undefined {
+  const value = values[name];
+  if (typeof value !== 'string') return undefined;
+  const list = value.split(',').map((part) => part.trim()).filter((part) => part !== '');
+  if (list.length === 0) throw new CliUsageError(`export: --${name} needs field names, separated by commas`);
+  return list;
+}
+
+function countOption(values: Record<string, string | boolean | undefined>, name: string): number | undefined {
+  const value = values[name];
+  if (typeof value !== 'string') return undefined;
+  if (!/^\d{1,15}$/.test(value)) throw new CliUsageError(`export: --${name} must be a non-negative integer, got "${value}"`);
+  return Number(value);
+}
+
+/** The export options given on the command line (only those given). */
+function exportOptionsOf(values: Record<string, string | boolean | undefined>): CliExportOptions {
+  const options: Record<string, unknown> = {
+    fields: listOption(values, 'fields'),
+    omit: listOption(values, 'omit'),
+    unwind: listOption(values, 'unwind'),
+    flatten: listOption(values, 'flatten'),
+    clean: values['clean'],
+    skipHidden: values['skip-hidden'],
+    skipEmpty: values['skip-empty'],
+    desc: values['desc'],
+    offset: countOption(values, 'offset'),
+    limit: countOption(values, 'limit'),
+    delimiter: values['delimiter'],
+    bom: values['bom'],
+    skipHeaderRow: values['skip-header-row'],
+    xmlRoot: values['xml-root'],
+    xmlRow: values['xml-row'],
+    escapeFormulas: values['no-escape-formulas'] === true ? false : undefined,
+  };
+  return Object.fromEntries(Object.entries(options).filter(([, value]) => value !== undefined)) as CliExportOptions;
 }

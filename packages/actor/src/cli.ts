@@ -33,7 +33,7 @@ async function main(command: CliCommand): Promise<number> {
       const config = resolveConfig();
       const dataset = await findDataset(await createFsClient(config.storageDir), command.dataset);
       const out = command.output === undefined ? process.stdout : await openOutput(resolve(command.output));
-      const count = await exportDataset(dataset, command.format, out, process.stderr);
+      const count = await exportDataset(dataset, command.format, out, process.stderr, command.options);
       if (command.output !== undefined) {
         await closeOutput(out);
         process.stderr.write(`Exported ${count} items of dataset "${command.dataset}" to ${command.output}\n`);

@@ -30,6 +30,11 @@ export class ProgressBar {
     this.#label = label;
   }
 
+  /** Units finished so far. */
+  get done(): number {
+    return this.#done;
+  }
+
   /** Adds `count` finished units and redraws when due. */
   tick(count: number): void {
     this.#done = Math.min(this.#total, this.#done + count);

@@ -10,6 +10,7 @@ import { exportDataset, findDataset } from '../src/cli-export.js';
 import { prepareRun } from '../src/cli-run.js';
 import { ProgressBar, wantsProgressBar } from '../src/progress-bar.js';
 import { cleanEnv, cliArgs, nodeTsArgs, packageDir, removeTempDirs, runCli, tempDir, withoutNpmConfig } from './helpers.js';
+import { readCsv, readHtmlTable, readXlsx, readXml } from '../../core/test/export-readers.js';
 
 afterAll(removeTempDirs);
 
@@ -27,9 +28,9 @@ describe('x-actor arguments', () => {
       argv: ['node', 'main.js', '--purge'],
     });
     expect(parseCliArgs(['storages'])).toEqual({ command: 'storages' });
-    expect(parseCliArgs(['export', 'ds', '--format', 'csv', '--output', 'o.csv'])).toEqual({ command: 'export', dataset: 'ds', format: 'csv', output: 'o.csv' });
+    expect(parseCliArgs(['export', 'ds', '--format', 'csv', '--output', 'o.csv'])).toEqual({ command: 'export', dataset: 'ds', format: 'csv', output: 'o.csv', options: {} });
     expect(parseCliArgs(['export', '-h'])).toEqual({ command: 'help', topic: 'export' });
-    const bad = [[], ['nope'], ['run', 'extra'], ['run', '--'], ['run', '--input'], ['storages', 'x'], ['export'], ['export', 'a', 'b', '--format', 'json'], ['export', 'a'], ['export', 'a', '--format', 'xml'], ['run', '--bogus']];
+    const bad = [[], ['nope'], ['run', 'extra'], ['run', '--'], ['run', '--input'], ['storages', 'x'], ['export'], ['export', 'a', 'b', '--format', 'json'], ['export', 'a'], ['export', 'a', '--format', 'yaml'], ['export', 'a', '--format', 'csv', '--limit', '-1'], ['run', '--bogus']];
     for (const args of bad) expect(() => parseCliArgs(args), args.join(' ')).toThrow(CliUsageError);
   });
 
@@ -43,11 +44,11 @@ describe('x-actor arguments', () => {
 
   it('the bin prints help, and gives bad arguments one line on stderr and exit code 2', async () => {
     const cwd = tempDir();
-    const [help, bad] = await Promise.all([runCli(['export', '--help'], { cwd }), runCli(['export', 'default', '--format', 'xml'], { cwd })]);
+    const [help, bad] = await Promise.all([runCli(['export', '--help'], { cwd }), runCli(['export', 'default', '--format', 'yaml'], { cwd })]);
     expect(help.status).toBe(0);
-    expect(help.stdout).toContain('Usage: x-actor export DATASET --format json|jsonl|csv [--output FILE]');
+    expect(help.stdout).toContain('Usage: x-actor export DATASET --format json|jsonl|csv|xlsx|xml|html|rss [--output FILE] [options]');
     expect(bad.status).toBe(2);
-    expect(bad.stderr).toBe('x-actor: export: --format must be json, jsonl or csv, got "xml"\n');
+    expect(bad.stderr).toBe('x-actor: export: --format must be one of json, jsonl, csv, xlsx, xml, html, rss, got "yaml"\n');
     expect(existsSync(join(cwd, 'storage'))).toBe(false);
   });
 });
@@ -200,6 +201,63 @@ describe('x-actor storages and export', () => {
     expect(result.stdout).toContain('Exporting 1500 items [');
     expect(result.stdout).toContain('100% 1500/1500');
     expect(readJson(join(cwd, 'tty.json'))).toHaveLength(1500);
+  });
+});
+
+describe('x-actor export in every format', () => {
+  let cwd: string;
+  const items = [
+    { id: 1, title: 'Ann & <Co>', tags: ['a', 'b'], seller: { name: 'x' }, offers: [{ p: 1 }, { p: 2 }], '#debug': 1 },
+    { id: 2, title: '=cmd|\' /C calc\'!A0', note: 'two\nlines, "quoted"', offers: { p: 3 } },
+    { id: 3, title: 'plain', seller: { name: 'z', rating: 5 } },
+  ];
+
+  beforeAll(async () => {
+    cwd = tempDir();
+    const client = new FileSystemStorageClient({ storageDir: join(cwd, 'storage') });
+    await (await Dataset.open({ name: 'shop', storageClient: client })).pushData(items);
+    await client.close();
+  });
+
+  it('writes json, jsonl, csv, xlsx, xml, html and rss files that parsers read back (child processes)', async () => {
+    const formats = ['json', 'jsonl', 'csv', 'xlsx', 'xml', 'html', 'rss'] as const;
+    const results = await Promise.all(formats.map((format) => runCli(['export', 'shop', '--format', format, '--output', `out/shop.${format}`], { cwd })));
+    for (const [index, result] of results.entries()) {
+      expect(result.stderr, formats[index]).toBe(`Exported 3 items of dataset "shop" to out/shop.${formats[index]}\n`);
+      expect(result.status).toBe(0);
+    }
+    const file = (format: string): Buffer => readFileSync(join(cwd, 'out', `shop.${format}`));
+    expect(JSON.parse(file('json').toString())).toEqual(items);
+    expect(file('jsonl').toString().trim().split('\n').map((line) => JSON.parse(line) as unknown)).toEqual(items);
+    const header = ['id', 'title', 'tags/0', 'tags/1', 'seller/name', 'offers/0/p', 'offers/1/p', '#debug', 'note', 'offers/p', 'seller/rating'];
+    const cells = [
+      ['1', 'Ann & <Co>', 'a', 'b', 'x', '1', '2', '1', '', '', ''],
+      ['2', "'=cmd|' /C calc'!A0", '', '', '', '', '', '', 'two\nlines, "quoted"', '3', ''],
+      ['3', 'plain', '', '', 'z', '', '', '', '', '', '5'],
+    ];
+    expect(readCsv(file('csv'))).toEqual([header, ...cells]);
+    const [sheet] = await readXlsx(file('xlsx'));
+    expect(sheet!.formulas).toBe(0);
+    expect(sheet!.rows.map((row) => row.map((value) => (value === null ? '' : String(value))))).toEqual([header, ...cells]);
+    const html = readHtmlTable(file('html'));
+    expect([html.headers, ...html.rows]).toEqual([header, ...cells]);
+    expect(readXml(file('xml'), ['item', 'tags', 'offers'])).toMatchObject({ items: { item: [{ id: '1', title: 'Ann & <Co>', tags: ['a', 'b'], _debug: '1' }, { id: '2' }, { id: '3' }] } });
+    expect(readXml(file('rss'), ['item'])).toMatchObject({ rss: { channel: { item: [{ id: '1' }, { id: '2' }, { id: '3' }] } } });
+  });
+
+  it('takes the options of the API on the command line', async () => {
+    const [csv, xml, json] = await Promise.all([
+      runCli(['export', 'shop', '--format', 'csv', '--fields', 'id,title', '--delimiter', ';', '--bom', '--skip-header-row', '--no-escape-formulas'], { cwd }),
+      runCli(['export', 'shop', '--format', 'xml', '--fields', 'id,offers', '--unwind', 'offers', '--xml-root', 'products', '--xml-row', 'product', '--limit', '2'], { cwd }),
+      runCli(['export', 'shop', '--format', 'json', '--clean', '--desc', '--offset', '1', '--fields', 'id,seller', '--flatten', 'seller'], { cwd }),
+    ]);
+    expect(csv.status).toBe(0);
+    expect(csv.stdout).toBe('\uFEFF1;Ann & <Co>\r\n2;=cmd|\' /C calc\'!A0\r\n3;plain\r\n');
+    expect(readXml(xml.stdout, ['product'])).toEqual({ products: { product: [{ id: '1', p: '1' }, { id: '1', p: '2' }, { id: '2', p: '3' }] } });
+    expect(JSON.parse(json.stdout)).toEqual([{ id: 2 }, { id: 1, 'seller.name': 'x' }]);
+    const bad = await runCli(['export', 'shop', '--format', 'xml', '--xml-root', '1x'], { cwd });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/^x-actor: xmlRoot must be an XML element name/);
   });
 });
 

@@ -1,4 +1,14 @@
-import { datasetMetadataSchema, type DatasetClient, type DatasetItemsPage, type DatasetMetadata, type ListItemsOptions } from '@x/core';
+import {
+  StorageError,
+  datasetMetadataSchema,
+  isDatasetExportFormat,
+  type DatasetClient,
+  type DatasetExportFormat,
+  type DatasetExportOptions,
+  type DatasetItemsPage,
+  type DatasetMetadata,
+  type ListItemsOptions,
+} from '@x/core';
 import { parseJson, segment, type ApiHttp } from './api-http.js';
 
 /** Most bytes one push call sends: a dataset push is split into calls under 9 MiB. */
@@ -23,12 +33,30 @@ export function chunkItems(jsonItems: readonly string[], maxBytes: number): stri
   return chunks;
 }
 
-/** A dataset on the API. */
+/**
+ * Options of {@link CloudDataset.downloadItems}: the parameters of the API's dataset items
+ * endpoint, as the official client's `downloadItems` takes them.
+ */
+export type DownloadItemsOptions = Pick<
+  DatasetExportOptions,
+  'offset' | 'limit' | 'desc' | 'fields' | 'omit' | 'unwind' | 'flatten' | 'clean' | 'skipHidden' | 'skipEmpty' | 'bom' | 'delimiter' | 'skipHeaderRow' | 'xmlRoot' | 'xmlRow'
+> & {
+  /** Ask for `Content-Disposition: attachment` (it changes nothing of the bytes). */
+  readonly attachment?: boolean | undefined;
+};
+
+function listParameter(value: string | readonly string[] | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  return typeof value === 'string' ? value : value.join(',');
+}
+
+/** A dataset on the API: what `CloudStorageClient.openDataset` gives. */
 export class CloudDataset implements DatasetClient {
   readonly #http: ApiHttp;
   readonly #id: string;
   readonly #what: string;
 
+  /** @internal Made by `CloudStorageClient.openDataset`. */
   constructor(http: ApiHttp, id: string) {
     this.#http = http;
     this.#id = id;
@@ -71,6 +99,43 @@ export class CloudDataset implements DatasetClient {
       if (page.length === 0 || items.length >= limit || offset + items.length >= total) break;
     }
     return { items, total };
+  }
+
+  /**
+   * The items in a format of the API (`json`, `jsonl`, `csv`, `xlsx`, `xml`, `html`, `rss`), made
+   * by the server (the Apify platform, or an `@x/server` through the export engine of `@x/core`)
+   * with the API's defaults (a byte order mark for CSV unless `bom: false`), as one Buffer: the
+   * same call as the official client's `dataset(id).downloadItems(format, options)`. The whole
+   * answer is held in memory; to stream a large export, open the dataset with `Dataset.open` on
+   * this client and use `exportStream()`, which reads the items page by page.
+   */
+  async downloadItems(format: DatasetExportFormat, options: DownloadItemsOptions = {}): Promise<Buffer> {
+    if (!isDatasetExportFormat(format)) throw new StorageError('invalid-argument', `${this.#what}: unknown export format ${JSON.stringify(format)}`);
+    const response = await this.#http.call({
+      method: 'GET',
+      path: `datasets/${segment(this.#id)}/items`,
+      searchParams: {
+        format,
+        offset: options.offset,
+        limit: options.limit,
+        desc: options.desc,
+        fields: listParameter(options.fields),
+        omit: listParameter(options.omit),
+        unwind: listParameter(options.unwind),
+        flatten: listParameter(options.flatten),
+        clean: options.clean,
+        skipHidden: options.skipHidden,
+        skipEmpty: options.skipEmpty,
+        bom: options.bom,
+        delimiter: options.delimiter,
+        skipHeaderRow: options.skipHeaderRow,
+        xmlRoot: options.xmlRoot,
+        xmlRow: options.xmlRow,
+        attachment: options.attachment,
+      },
+      what: this.#what,
+    });
+    return response.body;
   }
 
   async drop(): Promise<void> {

@@ -1,6 +1,7 @@
+import { DATASET_EXPORT_CONTENT_TYPES, exportDatasetItems, isDatasetExportFormat, type DatasetExport, type DatasetExportFormat, type DatasetExportOptions } from './dataset-export.js';
 import { StorageError } from './errors.js';
-import { itemsToCsv, itemsToJson, projectItems, type ItemProjectionOptions } from './export-format.js';
-import { KeyValueStore } from './key-value-store.js';
+import { projectItems, type ItemProjectionOptions } from './export-format.js';
+import { KeyValueStore, storeMadeRecord } from './key-value-store.js';
 import type { DatasetMetadata } from './models.js';
 import type { DatasetClient, StorageClient } from './storage-client.js';
 import { forgetStorage, openCached, type OpenStorageClientOptions, type OpenStorageInput } from './storage-registry.js';
@@ -66,13 +67,27 @@ export type DatasetMapper<T, R> = (item: T, index: number) => R | Promise<R>;
 /** The function {@link Dataset.reduce} calls with the value so far, each item and its index. */
 export type DatasetReducer<M, T> = (memo: M, item: T, index: number) => M | Promise<M>;
 
-/** Where an export goes: a record `key` in the store of `toKvsId` or `toKvsName` (the default store otherwise). */
-export interface ExportOptions {
-  readonly key: string;
-  readonly contentType?: 'csv' | 'json';
-  readonly toKvsId?: string;
-  readonly toKvsName?: string;
+/** Where an export goes (a record in a key-value store) and how it is made: the options of the export engine ({@link DatasetExportOptions}). */
+export interface ExportToOptions extends Omit<DatasetExportOptions, 'format'> {
+  /** The format: any of the Apify API's (`json`, `jsonl`, `csv`, `xlsx`, `xml`, `html`, `rss`); default `json`. */
+  readonly format?: DatasetExportFormat | undefined;
+  /** The former name of `format`, for `csv` and `json` only. */
+  readonly contentType?: 'csv' | 'json' | undefined;
+  /** The store by id (else the default store). */
+  readonly toKvsId?: string | undefined;
+  /** The store by name, created when missing. */
+  readonly toKvsName?: string | undefined;
+  /** Crawlee's name: the store by id or name (a name is created when missing). */
+  readonly toKVS?: string | undefined;
 }
+
+/** {@link ExportToOptions} with the record's `key`: the object form of {@link Dataset.exportTo}. */
+export interface ExportOptions extends ExportToOptions {
+  readonly key: string;
+}
+
+/** Crawlee's content types for the third argument of `exportTo(key, options, contentType)`. */
+const CRAWLEE_CONTENT_TYPES: Readonly<Record<string, DatasetExportFormat>> = { 'text/csv': 'csv', 'application/json': 'json' };
 
 const ALL = Number.MAX_SAFE_INTEGER;
 const EXPORT_CONTENT_TYPES = { csv: 'text/csv; charset=utf-8', json: 'application/json; charset=utf-8' } as const;
@@ -200,30 +215,69 @@ export class Dataset {
     return current;
   }
 
-  /** Writes every item as CSV or JSON into a key-value store record (the default store unless named). */
-  async exportTo(options: ExportOptions): Promise<void> {
-    const { key, contentType = 'json', toKvsId, toKvsName } = options;
-    const mime = EXPORT_CONTENT_TYPES[contentType];
-    if (!mime) throw new StorageError('invalid-argument', `Export content type must be "csv" or "json", got ${JSON.stringify(contentType)}`);
-    if (toKvsId !== undefined && toKvsName !== undefined) {
+  /**
+   * Exports the items in any format of the Apify API (see {@link DatasetExportOptions}), as a
+   * stream read page by page from the storage as it is consumed: a dataset of any size exports in
+   * bounded memory. Resolves once the export is known to be possible (for CSV, XLSX and HTML, once
+   * the columns are found); bad options reject with `invalid-argument`.
+   *
+   * ```ts
+   * const exported = await dataset.exportStream({ format: 'xlsx', clean: true });
+   * await pipeline(exported.toReadable(), createWriteStream(`items.${exported.extension}`));
+   * ```
+   */
+  async exportStream(options: DatasetExportOptions = {}): Promise<DatasetExport> {
+    return exportDatasetItems(this.#client, options);
+  }
+
+  /**
+   * Writes the items in any format of the Apify API into a key-value store record (the default
+   * store unless `toKvsId`, `toKvsName` or `toKVS` names one), with the format's content type.
+   * Two forms: `exportTo({ key, format, … })`, and Crawlee's `exportTo(key, options?, contentType?)`
+   * (`contentType` `text/csv` or `application/json`). The record holds the whole export: for a
+   * large dataset, prefer {@link Dataset.exportStream}. No byte order mark unless `bom: true`.
+   * Bad options, or a bad key or store name, reject before any store is made or written.
+   */
+  async exportTo(options: ExportOptions): Promise<void>;
+  async exportTo(key: string, options?: ExportToOptions, contentType?: string): Promise<void>;
+  async exportTo(keyOrOptions: string | ExportOptions, maybeOptions: ExportToOptions = {}, crawleeContentType?: string): Promise<void> {
+    const { key, ...options } = typeof keyOrOptions === 'string' ? { ...maybeOptions, key: keyOrOptions } : keyOrOptions;
+    const { contentType, toKvsId, toKvsName, toKVS, ...exportOptions } = options;
+    let format = exportOptions.format;
+    if (crawleeContentType !== undefined) {
+      const crawleeFormat = CRAWLEE_CONTENT_TYPES[crawleeContentType];
+      if (!crawleeFormat) throw new StorageError('invalid-argument', `Export content type must be "text/csv" or "application/json", got ${JSON.stringify(crawleeContentType)}`);
+      format ??= crawleeFormat;
+    }
+    if (contentType !== undefined) {
+      if (contentType !== 'csv' && contentType !== 'json') {
+        throw new StorageError('invalid-argument', `Export content type must be "csv" or "json" (or use "format"), got ${JSON.stringify(contentType)}`);
+      }
+      format ??= contentType;
+    }
+    format ??= 'json';
+    if (!isDatasetExportFormat(format)) throw new StorageError('invalid-argument', `Export format must be one of json, jsonl, csv, xlsx, xml, html, rss; got ${JSON.stringify(format)}`);
+    if ([toKvsId, toKvsName, toKVS].filter((target) => target !== undefined).length > 1) {
       throw new StorageError('invalid-argument', 'Export to a store by id or by name, not both');
     }
-    // Check the key before opening the store, so a bad key creates no store.
+    // Check the key before opening the store or reading any item, so a bad key creates no store.
     assertRecordKey(key);
-    const store = await KeyValueStore.open({ id: toKvsId, name: toKvsName, storageClient: this.storageClient });
-    const items: DatasetItem[] = [];
-    for await (const item of this.iterateItems()) items.push(item);
-    await store.setValue(key, contentType === 'csv' ? itemsToCsv(items) : itemsToJson(items), { contentType: mime });
+    const exported = await exportDatasetItems(this.#client, { ...exportOptions, format });
+    const body = await exported.toBuffer();
+    const target = toKVS !== undefined ? toKVS : { id: toKvsId, name: toKvsName };
+    const store = await KeyValueStore.open(target, { storageClient: this.storageClient });
+    // The engine made the body: valid in its format (JSON of items checked when pushed), so it is not parsed again.
+    await storeMadeRecord(store, key, body, DATASET_EXPORT_CONTENT_TYPES[format]);
   }
 
-  /** Exports every item as CSV into the record `key`. */
-  async exportToCSV(key: string, options: Omit<ExportOptions, 'key' | 'contentType'> = {}): Promise<void> {
-    await this.exportTo({ ...options, key, contentType: 'csv' });
+  /** Exports every item as CSV into the record `key` (RFC 4180, CRLF, no byte order mark; see {@link Dataset.exportTo} for the options). */
+  async exportToCSV(key: string, options: Omit<ExportToOptions, 'format' | 'contentType'> = {}): Promise<void> {
+    await this.exportTo(key, { ...options, format: 'csv' });
   }
 
-  /** Exports every item as a JSON array into the record `key`. */
-  async exportToJSON(key: string, options: Omit<ExportOptions, 'key' | 'contentType'> = {}): Promise<void> {
-    await this.exportTo({ ...options, key, contentType: 'json' });
+  /** Exports every item as a JSON array into the record `key` (see {@link Dataset.exportTo} for the options). */
+  async exportToJSON(key: string, options: Omit<ExportToOptions, 'format' | 'contentType'> = {}): Promise<void> {
+    await this.exportTo(key, { ...options, format: 'json' });
   }
 
   /** The dataset's metadata (`itemCount`, dates). */

@@ -52,6 +52,23 @@ export {
 export { REQUEST_ID_LENGTH, normalizeUrl, parseRequestUrl, requestIdFromUniqueKey } from './request-keys.js';
 export { Request, computeUniqueKey, requestOptionsSchema, serializeRequestData, toRequest, type RequestLike, type RequestOptions } from './request.js';
 export { csvLine, flattenItem, itemsToCsv, itemsToJson, projectItems, type ItemProjectionOptions } from './export-format.js';
+export {
+  DATASET_EXPORT_CONTENT_TYPES,
+  DATASET_EXPORT_FORMATS,
+  DEFAULT_EXPORT_PAGE_SIZE,
+  DatasetExport,
+  MAX_EXPORT_COLUMNS,
+  MAX_EXPORT_COLUMN_NAME_LENGTH,
+  MAX_XLSX_CELL_LENGTH,
+  MAX_XLSX_SHEET_ROWS,
+  exportDatasetItems,
+  isDatasetExportFormat,
+  xmlNameOf,
+  type DatasetExportFormat,
+  type DatasetExportInfo,
+  type DatasetExportOptions,
+  type DatasetExportProgress,
+} from './dataset-export.js';
 export { EventBus, type StorageEventName, type StorageEvents } from './events.js';
 export type {
   AddRequestsResult,
@@ -62,6 +79,7 @@ export type {
   ProlongRequestLockOptions,
   RequestChangeOptions,
   DatasetItemsPage,
+  DatasetItemTextsPage,
   KeyValueStoreClient,
   KeysPage,
   ListItemsOptions,
@@ -97,6 +115,7 @@ export {
   type DatasetPage,
   type DatasetReducer,
   type ExportOptions,
+  type ExportToOptions,
   type GetDataOptions,
   type IterateItemsOptions,
 } from './dataset.js';

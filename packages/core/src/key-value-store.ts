@@ -41,11 +41,21 @@ export interface KeyInfo {
 export type KeyConsumer = (key: string, index: number, info: KeyInfo) => unknown;
 
 /**
+ * Stores a record whose body `@x/core` made itself (a dataset export), with its content type,
+ * without checking or copying it again. Internal to the core: not exported from the package.
+ */
+export let storeMadeRecord: (store: KeyValueStore, key: string, body: Buffer, contentType: string) => Promise<void>;
+
+/**
  * Records addressed by key, each with a content type. Strings are stored as text, bytes as
  * `application/octet-stream`, anything else as JSON; {@link KeyValueStore.getValue} gives back
  * what was stored. Open it with {@link KeyValueStore.open}.
  */
 export class KeyValueStore {
+  static {
+    storeMadeRecord = async (store, key, body, contentType) => store.#client.setRecord({ key, body, contentType });
+  }
+
   /** The store's id. */
   readonly id: string;
   /** The store's name, for named stores. */

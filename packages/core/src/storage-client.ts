@@ -25,6 +25,14 @@ export interface DatasetItemsPage {
   readonly total: number;
 }
 
+/** A page of dataset items as the JSON text each is stored in (see {@link DatasetClient.listItemTexts}). */
+export interface DatasetItemTextsPage {
+  /** Each item's JSON text: one object each, compact as `JSON.stringify` writes it (no line breaks). */
+  readonly items: readonly string[];
+  /** How many items the dataset holds in all. */
+  readonly total: number;
+}
+
 /** Options of {@link DatasetClient.listItems}. */
 export interface ListItemsOptions {
   /** Items to skip from the start (from the end with `desc`). */
@@ -46,6 +54,14 @@ export interface DatasetClient {
   pushItems(jsonItems: readonly string[]): Promise<void>;
   /** Reads a page of items. */
   listItems(options: ListItemsOptions): Promise<DatasetItemsPage>;
+  /**
+   * Optional: reads a page of items as the JSON text each is stored in, unparsed (the same items
+   * as {@link DatasetClient.listItems}), each compact as `JSON.stringify` writes it: the text the
+   * core handed to {@link DatasetClient.pushItems}. Exports in JSON and JSONL that shape nothing use
+   * it to skip parsing every item and serializing it again. A client that cannot give that exact
+   * text (the fs client reads files other programs may have written pretty-printed) leaves it out.
+   */
+  listItemTexts?(options: ListItemsOptions): Promise<DatasetItemTextsPage>;
   /** Deletes the dataset and everything in it. */
   drop(): Promise<void>;
 }

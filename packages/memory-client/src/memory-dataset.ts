@@ -1,4 +1,4 @@
-import type { DatasetClient, DatasetItemsPage, DatasetMetadata, ListItemsOptions } from '@x/core';
+import type { DatasetClient, DatasetItemTextsPage, DatasetItemsPage, DatasetMetadata, ListItemsOptions } from '@x/core';
 import { MemoryStorageBase } from './memory-collection.js';
 
 /** A dataset in memory: its items kept as the JSON strings the core serialized. */
@@ -27,6 +27,16 @@ export class MemoryDataset extends MemoryStorageBase implements DatasetClient {
       const index = desc ? total - 1 - offset - i : offset + i;
       items[i] = JSON.parse(this.#items[index]!) as Record<string, unknown>;
     }
+    return { items, total };
+  }
+
+  async listItemTexts({ offset, limit, desc }: ListItemsOptions): Promise<DatasetItemTextsPage> {
+    this.assertLive();
+    this.accessedAt = Date.now();
+    const total = this.#items.length;
+    const count = Math.max(0, Math.min(limit, total - offset));
+    const items = new Array<string>(count);
+    for (let i = 0; i < count; i++) items[i] = this.#items[desc ? total - 1 - offset - i : offset + i]!;
     return { items, total };
   }
 

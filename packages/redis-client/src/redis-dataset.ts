@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { DatasetClient, DatasetItemsPage, DatasetMetadata, ListItemsOptions } from '@x/core';
+import type { DatasetClient, DatasetItemTextsPage, DatasetItemsPage, DatasetMetadata, ListItemsOptions } from '@x/core';
 import { datasetKeys, type DatasetKeys } from './redis-keys.js';
 import { RedisStorage, fieldsOf, numberOf, type RedisStorageContext } from './redis-storage.js';
 
@@ -41,5 +41,10 @@ export class RedisDataset extends RedisStorage implements DatasetClient {
     const items = new Array<Record<string, unknown>>(reply.length - 1);
     for (let i = 1; i < reply.length; i++) items[i - 1] = JSON.parse(String(reply[i])) as Record<string, unknown>;
     return { items, total: numberOf(reply[0]) };
+  }
+
+  async listItemTexts({ offset, limit, desc }: ListItemsOptions): Promise<DatasetItemTextsPage> {
+    const reply = (await this.run('list-items', [this.#keys.meta, this.#keys.items], [String(offset), String(limit), desc ? '1' : '0'])) as unknown[];
+    return { items: reply.slice(1).map(String), total: numberOf(reply[0]) };
   }
 }

@@ -7,6 +7,12 @@ export const queryBoolean = z
   .optional()
   .transform((value) => value === '1' || value === 'true');
 
+/** A boolean query parameter whose absence means something of its own: `1`/`true`, `0`/`false`, else `undefined`. */
+export const queryOptionalBoolean = z
+  .enum(['1', '0', 'true', 'false'])
+  .optional()
+  .transform((value) => (value === undefined ? undefined : value === '1' || value === 'true'));
+
 /** A non-negative integer query parameter. */
 export const queryCount = z
   .string()

@@ -1,7 +1,7 @@
 import { validateHeaderValue, type IncomingMessage, type ServerResponse } from 'node:http';
-import { setImmediate as nextTurn } from 'node:timers/promises';
 import {
   ANONYMOUS_CLIENT_KEY,
+  DATASET_EXPORT_FORMATS,
   MAX_JSON_DEPTH,
   StorageError,
   assertContentType,
@@ -9,16 +9,16 @@ import {
   createStorageId,
   isJsonContentType,
   isTextContentType,
+  exportDatasetItems,
   jsonTextExceedsDepth,
-  projectItems,
   serializeDatasetItems,
   type DatasetClient,
   type StorageKind,
 } from '@x/core';
 import { z } from 'zod';
 import { datasetJson, keyValueStoreJson, requestQueueJson, toRequestData } from './api-models.js';
-import { ApiError, invalidInput, parseJsonBody, readBody, recordNotFound, sendData, sendEmpty, sendJson } from './http-utils.js';
-import { parseQuery, queryBoolean, queryCount, queryList, querySeconds } from './query.js';
+import { ApiError, invalidInput, parseJsonBody, readBody, recordNotFound, sendData, sendEmpty } from './http-utils.js';
+import { parseQuery, queryBoolean, queryCount, queryList, queryOptionalBoolean, querySeconds } from './query.js';
 import type { QueueClients } from './queue-clients.js';
 import type { Storages } from './storages.js';
 
@@ -145,14 +145,23 @@ const itemsQuery = z.object({
   skipEmpty: queryBoolean,
   fields: queryList,
   omit: queryList,
-  format: z.enum(['json']).optional(),
+  unwind: queryList,
+  flatten: queryList,
+  format: z.enum(DATASET_EXPORT_FORMATS).optional(),
+  attachment: queryBoolean,
+  bom: queryOptionalBoolean,
+  delimiter: z.string().optional(),
+  skipHeaderRow: queryBoolean,
+  xmlRoot: z.string().optional(),
+  xmlRow: z.string().optional(),
+  escapeFormulas: queryOptionalBoolean,
 });
 
 async function datasetRoute(ctx: RouteContext, call: Call, ref: string, rest: readonly string[]): Promise<void> {
   if (rest.length !== 1 || rest[0] !== 'items') notFoundRoute();
-  const { handle } = await ctx.storages.resolve('dataset', ref);
+  const { id, handle } = await ctx.storages.resolve('dataset', ref);
   if (call.method === 'GET') {
-    await sendDatasetItems(call, handle, parseQuery(itemsQuery, call.query));
+    await sendDatasetItems(call, handle, id, parseQuery(itemsQuery, call.query));
     return;
   }
   if (call.method === 'POST') {
@@ -180,7 +189,7 @@ function servableContentType(contentType: string): string {
 }
 
 /** Writes `chunk`, waiting while the client is slow to read; throws when the client went away. */
-async function writeChunk(res: ServerResponse, chunk: string): Promise<void> {
+async function writeChunk(res: ServerResponse, chunk: Buffer): Promise<void> {
   if (res.destroyed) throw new Error('The client closed the connection');
   if (res.write(chunk)) return;
   await new Promise<void>((resolve, reject) => {
@@ -197,55 +206,69 @@ async function writeChunk(res: ServerResponse, chunk: string): Promise<void> {
   });
 }
 
+/** `2024-05-01_12-30-45-123`: a moment as a file name can hold it. */
+function fileTimestamp(date: Date): string {
+  return date.toISOString().replace('T', '_').replace(/[:.]/g, '-').replace(/Z$/, '');
+}
+
 /**
- * Answers a dataset items call. The items are read a page at a time; an answer of more than one
- * page is written as it is read (chunked), a page at a time with a turn of the event loop between
- * pages, so one large read neither holds every item in memory nor keeps other clients waiting.
- * `X-Apify-Pagination-Count` is the number of dataset positions the answer covers (as the Apify
- * API counts it: items `clean`/`skipEmpty` drop are counted).
+ * Answers a dataset items call in any format of the API (`format`: json, jsonl, csv, xlsx, xml,
+ * html, rss, with every option of the API), through the export engine of `@x/core`. The items are
+ * read a page at a time; an answer of more than one page is written as it is read (chunked), with
+ * backpressure and a turn of the event loop between pages, so one large read neither holds every
+ * item in memory nor keeps other clients waiting. Bad options, and items with too many columns for
+ * CSV, XLSX or HTML, are a 400 before anything is sent. `X-Apify-Pagination-Count` is the number of
+ * dataset positions the answer covers (as the Apify API counts it: items `clean`/`skipEmpty` drop
+ * are counted). `attachment=1` adds `Content-Disposition: attachment` with a file name.
  */
-async function sendDatasetItems(call: Call, handle: DatasetClient, q: z.output<typeof itemsQuery>): Promise<void> {
-  const offset = q.offset ?? 0;
-  const limit = q.limit ?? Number.MAX_SAFE_INTEGER;
-  const shape = (items: Record<string, unknown>[]): Record<string, unknown>[] => {
-    let shaped = projectItems(items, { clean: q.clean, fields: q.fields, omit: q.omit });
-    if (!q.clean && (q.skipHidden || q.skipEmpty)) {
-      shaped = shaped
-        .map((item) => (q.skipHidden ? Object.fromEntries(Object.entries(item).filter(([field]) => !field.startsWith('#'))) : item))
-        .filter((item) => !q.skipEmpty || Object.keys(item).length > 0);
-    }
-    return shaped;
-  };
-  const firstSize = Math.min(limit, DATASET_PAGE);
-  const first = await handle.listItems({ offset, limit: firstSize, desc: q.desc });
-  const count = Math.max(0, Math.min(limit, first.total - offset));
-  const headers = {
-    'x-apify-pagination-offset': String(offset),
+async function sendDatasetItems(call: Call, handle: DatasetClient, id: string, q: z.output<typeof itemsQuery>): Promise<void> {
+  const format = q.format ?? 'json';
+  const named = q.attachment || format === 'html' || format === 'rss' ? await handle.getMetadata() : undefined;
+  const label = named?.name ?? id;
+  const exported = await exportDatasetItems(handle, {
+    format,
+    offset: q.offset,
+    limit: q.limit,
+    desc: q.desc,
+    clean: q.clean,
+    skipHidden: q.skipHidden,
+    skipEmpty: q.skipEmpty,
+    fields: q.fields,
+    omit: q.omit,
+    unwind: q.unwind,
+    flatten: q.flatten,
+    // The API's default: a byte order mark for CSV only.
+    bom: q.bom ?? format === 'csv',
+    delimiter: q.delimiter,
+    skipHeaderRow: q.skipHeaderRow,
+    xmlRoot: q.xmlRoot,
+    xmlRow: q.xmlRow,
+    escapeFormulas: q.escapeFormulas,
+    title: `Dataset ${label}`,
+    pageSize: DATASET_PAGE,
+  });
+  const headers: Record<string, string> = {
+    'content-type': exported.contentType,
+    'x-apify-pagination-offset': String(exported.offset),
     'x-apify-pagination-limit': String(q.limit ?? NO_LIMIT),
-    'x-apify-pagination-count': String(count),
-    'x-apify-pagination-total': String(first.total),
-    'x-apify-pagination-desc': String(q.desc),
+    'x-apify-pagination-count': String(exported.count),
+    'x-apify-pagination-total': String(exported.total),
+    'x-apify-pagination-desc': String(exported.desc),
+    // Every value is escaped; a page of the server's origin still runs nothing it holds.
+    ...(format === 'json' || format === 'jsonl' ? {} : { 'content-security-policy': 'sandbox' }),
+    ...(q.attachment ? { 'content-disposition': `attachment; filename="dataset_${label}_${fileTimestamp(new Date())}.${exported.extension}"` } : {}),
   };
-  if (count <= firstSize) {
-    sendJson(call.res, 200, shape(first.items), headers);
+  const { res } = call;
+  if (exported.count <= DATASET_PAGE) {
+    // One page: sent whole, with its length.
+    const body = await exported.toBuffer();
+    res.writeHead(200, { ...headers, 'content-length': String(body.length) });
+    res.end(body);
     return;
   }
-  const { res } = call;
-  res.writeHead(200, { ...headers, 'content-type': 'application/json; charset=utf-8' });
-  let separator = '[';
-  const writePage = async (items: Record<string, unknown>[]): Promise<void> => {
-    const shaped = shape(items);
-    if (shaped.length === 0) return;
-    await writeChunk(res, separator + shaped.map((item) => JSON.stringify(item)).join(','));
-    separator = ',';
-  };
-  await writePage(first.items);
-  for (let done = firstSize; done < count; done += DATASET_PAGE) {
-    await nextTurn();
-    const page = await handle.listItems({ offset: offset + done, limit: Math.min(DATASET_PAGE, count - done), desc: q.desc });
-    await writePage(page.items);
-  }
-  res.end(separator === '[' ? '[]' : ']');
+  res.writeHead(200, headers);
+  for await (const chunk of exported) await writeChunk(res, chunk);
+  res.end();
 }
 
 // ---------------------------------------------------------------------------------------------
