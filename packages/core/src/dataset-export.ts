@@ -37,10 +37,10 @@ export const MAX_EXPORT_COLUMNS = 2000;
 export const MAX_EXPORT_COLUMN_NAME_LENGTH = 200;
 /**
  * Rows of a CSV, XLSX or HTML export kept from the pass that finds the columns, at most (their
- * estimated size, 48 MiB): the pages they cover are not read again. A dataset past it is read twice
+ * estimated size, 24 MiB): the pages they cover are not read again. A dataset past it is read twice
  * (the rest of it), so memory stays bounded for any size.
  */
-export const MAX_KEPT_ROWS_BYTES = 48 * 1024 * 1024;
+export const MAX_KEPT_ROWS_BYTES = 24 * 1024 * 1024;
 
 let keptRowsBudget = MAX_KEPT_ROWS_BYTES;
 

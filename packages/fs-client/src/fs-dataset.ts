@@ -1,9 +1,9 @@
-import { close, open, read, readFile, renameSync } from 'node:fs';
+import { close, open, opendirSync, read, readFile, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DatasetClient, DatasetItemsPage, DatasetMetadata, ListItemsOptions } from '@x/core';
 import { FsStorageBase, type FolderIdentity, type FsContext } from './fs-storage-base.js';
 import { ioError } from './io-errors.js';
-import { FileExistsError, listDirSync, removeFileSync, removeTempFilesSync, writeNewFileAtomicSync } from './safe-files.js';
+import { FileExistsError, removeFileSync, removeTempFilesSync, writeNewFileAtomicSync } from './safe-files.js';
 
 const ITEM_FILE = /^(\d{9})\.json$/;
 /** Item files read at once by one `listItems` (enough to keep the disk busy, few enough to leave the thread pool to others). */
@@ -54,14 +54,9 @@ export class FsDataset extends FsStorageBase implements DatasetClient {
 
   /** Counts the item files, closing any gap a crash or a foreign writer left in the numbering. */
   #scan(identity: FolderIdentity): void {
-    const names = listDirSync(this.dir);
-    removeTempFilesSync(this.dir, names);
-    const indexes: number[] = [];
-    for (const name of names) {
-      const match = ITEM_FILE.exec(name);
-      if (match) indexes.push(Number(match[1]));
-    }
-    indexes.sort((a, b) => a - b);
+    const { indexes, temps } = this.#readFolder();
+    removeTempFilesSync(this.dir, temps);
+    indexes.sort();
     let expected = 1;
     for (const index of indexes) {
       if (index !== expected) {
@@ -72,6 +67,44 @@ export class FsDataset extends FsStorageBase implements DatasetClient {
     }
     this.#itemCount = indexes.length;
     if (identity.stored['itemCount'] !== this.#itemCount) this.metadataFile.changed();
+  }
+
+  /**
+   * The numbers of the item files in the folder (unsorted) and the names of the temporary files.
+   * The folder is read entry by entry, keeping only the numbers, so a dataset of a million items
+   * opens without holding a million file names.
+   */
+  #readFolder(): { indexes: Uint32Array; temps: string[] } {
+    let indexes = new Uint32Array(1024);
+    let count = 0;
+    const temps: string[] = [];
+    let folder;
+    try {
+      folder = opendirSync(this.dir, { bufferSize: 256 });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { indexes: indexes.subarray(0, 0), temps };
+      throw error;
+    }
+    try {
+      for (let entry = folder.readSync(); entry !== null; entry = folder.readSync()) {
+        const { name } = entry;
+        if (name.charCodeAt(0) === 0x2e) {
+          temps.push(name);
+          continue;
+        }
+        const match = ITEM_FILE.exec(name);
+        if (!match) continue;
+        if (count === indexes.length) {
+          const larger = new Uint32Array(indexes.length * 2);
+          larger.set(indexes);
+          indexes = larger;
+        }
+        indexes[count++] = Number(match[1]);
+      }
+    } finally {
+      folder.closeSync();
+    }
+    return { indexes: indexes.subarray(0, count), temps };
   }
 
   protected metadataRecord(): Record<string, unknown> {
@@ -124,10 +157,7 @@ export class FsDataset extends FsStorageBase implements DatasetClient {
 
   #countItemFiles(): number {
     let max = 0;
-    for (const name of listDirSync(this.dir)) {
-      const match = ITEM_FILE.exec(name);
-      if (match) max = Math.max(max, Number(match[1]));
-    }
+    for (const index of this.#readFolder().indexes) max = Math.max(max, index);
     return max;
   }
 
