@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { isIP, type AddressInfo } from 'node:net';
 import { StorageError, createRecordSignature, type StorageClient } from '@x/core';
 import { ApiError, bodyTooLongToDiscard, discardBody, invalidInput, sendError, toApiError, type DiscardLimits } from './http-utils.js';
+import { UI_HEADERS, readUiAsset } from './ui-assets.js';
 import { QueueClients } from './queue-clients.js';
 import { route, type Call, type RouteContext } from './routes.js';
 import { Storages } from './storages.js';
@@ -210,6 +211,18 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       const query = new URLSearchParams(queryAt === -1 ? '' : rawUrl.slice(queryAt + 1));
       const segments = splitPath(rawPath);
       const method = (req.method ?? 'GET').toUpperCase();
+      if (segments[0] !== 'v2' && (method === 'GET' || method === 'HEAD')) {
+        // The storage browser: its files need no token (the page asks for it and sends it to /v2).
+        const asset = await readUiAsset(rawPath);
+        if (asset !== undefined) {
+          res.writeHead(200, { ...UI_HEADERS, 'content-type': asset.contentType, 'content-length': asset.body.length, 'cache-control': asset.cacheControl });
+          res.end(method === 'HEAD' ? undefined : asset.body);
+          return;
+        }
+        if (rawPath === '/') {
+          throw new ApiError(404, 'page-not-found', 'The storage browser is not built here (run the package build); the API is under /v2');
+        }
+      }
       if (segments[0] !== 'v2') throw new ApiError(404, 'page-not-found', 'This API endpoint does not exist; the API is under /v2');
       const rest = segments.slice(1);
       if (!(await authorized(req, query, rest, method))) {
