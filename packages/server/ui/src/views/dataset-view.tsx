@@ -160,6 +160,15 @@ export function DatasetView({ id }: { readonly id: string }) {
     );
   };
 
+  if (meta.data === undefined && meta.error !== undefined) {
+    // The storage cannot be read (not found, …): one error, no empty controls.
+    return (
+      <div class="view">
+        <StorageHeader kind="Dataset" id={id} name={undefined} />
+        <ErrorBox error={meta.error} />
+      </div>
+    );
+  }
   const total = page.data?.total ?? meta.data?.itemCount ?? 0;
   return (
     <div class="view dataset-view">

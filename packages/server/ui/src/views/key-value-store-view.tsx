@@ -194,6 +194,15 @@ export function KeyValueStoreView({ id }: { readonly id: string }) {
     }, fail);
   };
 
+  if (meta.data === undefined && meta.error !== undefined) {
+    // The storage cannot be read (not found, …): one error, no empty controls.
+    return (
+      <div class="view">
+        <StorageHeader kind="Key-value store" id={id} name={undefined} />
+        <ErrorBox error={meta.error} />
+      </div>
+    );
+  }
   return (
     <div class="view kvs-view">
       <StorageHeader kind="Key-value store" id={id} name={meta.data?.name}>
@@ -286,7 +295,7 @@ export function KeyValueStoreView({ id }: { readonly id: string }) {
                         </button>
                       </td>
                       <td class="num">{formatBytes(item.size)}</td>
-                      <td>
+                      <td class="ctype">
                         <code>{item.contentType ?? ''}</code>
                       </td>
                       <td class="actions">

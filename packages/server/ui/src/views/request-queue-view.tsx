@@ -98,6 +98,15 @@ export function RequestQueueView({ id }: { readonly id: string }) {
   };
   useInterval(refresh, REFRESH_MS, auto);
 
+  if (meta.data === undefined && meta.error !== undefined) {
+    // The storage cannot be read (not found, …): one error, no empty controls.
+    return (
+      <div class="view">
+        <StorageHeader kind="Request queue" id={id} name={undefined} />
+        <ErrorBox error={meta.error} />
+      </div>
+    );
+  }
   const q = meta.data;
   const lockedCount = locked.data === undefined ? '' : `${formatCount(locked.data.count)}${locked.data.nextCursor === undefined ? '' : '+'}`;
   return (
