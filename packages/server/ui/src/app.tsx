@@ -128,7 +128,7 @@ export function App() {
           </nav>
         )}
         <span class="spacer" />
-        {hasToken && (
+        {hasToken && !auth.prompt && (
           <button
             type="button"
             class="subtle"
