@@ -19,9 +19,9 @@ interface HeadPage {
   readonly items: readonly QueueRequest[];
 }
 
-function Count({ label, value, name }: { readonly label: string; readonly value: string; readonly name: string }) {
+function Count({ label, value, name, hint }: { readonly label: string; readonly value: string; readonly name: string; readonly hint: string }) {
   return (
-    <div class="count" data-count={name}>
+    <div class="count" data-count={name} title={hint}>
       <div class="count-value">{value}</div>
       <div class="count-label">{label}</div>
     </div>
@@ -30,7 +30,7 @@ function Count({ label, value, name }: { readonly label: string; readonly value:
 
 function RequestsTable({ requests, extra }: { readonly requests: readonly QueueRequest[]; readonly extra?: { readonly head: string; readonly cell: (r: QueueRequest) => string } }) {
   return (
-    <div class="table-wrap">
+    <div class="table-wrap scroll">
       <table class="grid requests">
         <thead>
           <tr>
@@ -117,10 +117,10 @@ export function RequestQueueView({ id }: { readonly id: string }) {
       <ErrorBox error={meta.error} />
       <div class="toolbar">
         <div class="counts">
-          <Count name="total" label="Total" value={formatCount(q?.totalRequestCount)} />
-          <Count name="handled" label="Handled" value={formatCount(q?.handledRequestCount)} />
-          <Count name="pending" label="Pending" value={formatCount(q?.pendingRequestCount)} />
-          <Count name="locked" label="Locked" value={lockedCount} />
+          <Count name="total" label="Total" value={formatCount(q?.totalRequestCount)} hint="Every request in the queue" />
+          <Count name="handled" label="Handled" value={formatCount(q?.handledRequestCount)} hint="Requests marked handled" />
+          <Count name="pending" label="Pending" value={formatCount(q?.pendingRequestCount)} hint="Requests not handled yet, the locked ones included" />
+          <Count name="locked" label="Locked" value={lockedCount} hint="Requests a consumer holds now (their locks have not expired)" />
         </div>
         <label class="check auto">
           <input type="checkbox" checked={auto} onChange={() => setAuto(!auto)} />
