@@ -70,8 +70,8 @@ describe.skipIf(browserSkipReason !== undefined)('storage browser token flow in 
     await page.goto(`${server.url}/#token=${TOKEN}`);
     await page.getByRole('link', { name: SECRET_NAME }).waitFor();
     expect(page.url()).toBe(`${server.url}/#/`);
-    expect(await page.evaluate(() => location.href)).not.toContain(TOKEN);
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(1);
+    expect(await page.evaluate<string>('location.href')).not.toContain(TOKEN);
+    expect(await page.evaluate<number>('sessionStorage.length')).toBe(1);
 
     await page.getByRole('link', { name: SECRET_NAME }).click();
     await page.locator('.dataset-view td', { hasText: SECRET_VALUE }).waitFor();
@@ -90,7 +90,7 @@ describe.skipIf(browserSkipReason !== undefined)('storage browser token flow in 
     await page.getByRole('button', { name: 'Forget token' }).click();
     await page.getByRole('heading', { name: 'Token needed' }).waitFor();
     expect(await page.locator('body').innerText()).not.toContain(SECRET_VALUE);
-    expect(await page.evaluate(() => sessionStorage.length)).toBe(0);
+    expect(await page.evaluate<number>('sessionStorage.length')).toBe(0);
     await page.context().close();
   });
 

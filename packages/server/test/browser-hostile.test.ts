@@ -17,13 +17,14 @@ const HTML_PAGE = `<!doctype html><html><body><h1 id="evil">Evil</h1>${SCRIPT}${
 /** Nothing ran, and no element came from stored data: no foreign image, script, frame, SVG or heading. */
 async function assertNothingRan(watched: WatchedPage): Promise<void> {
   const { page } = watched;
-  const state = await page.evaluate(() => ({
-    pwned: (window as unknown as { __pwned?: unknown }).__pwned,
+  // A string, run in the page (the test's own types have no DOM).
+  const state = await page.evaluate<Record<string, unknown>>(`({
+    pwned: window.__pwned,
     foreignImages: [...document.querySelectorAll('img')].filter((img) => !img.src.startsWith('blob:')).length,
-    scripts: [...document.querySelectorAll('script')].filter((s) => !/\/assets\/index-[\w-]+\.js$/.test(s.src)).length,
+    scripts: [...document.querySelectorAll('script')].filter((s) => !/\\/assets\\/index-[\\w-]+\\.js$/.test(s.src)).length,
     frames: document.querySelectorAll('iframe, frame, object, embed, svg').length,
     evil: document.getElementById('evil') !== null,
-  }));
+  })`);
   expect(state).toEqual({ pwned: undefined, foreignImages: 0, scripts: 0, frames: 0, evil: false });
   expect(watched.dialogs).toEqual([]);
   // The page asked for no `x` image and no javascript: URL.
@@ -31,7 +32,7 @@ async function assertNothingRan(watched: WatchedPage): Promise<void> {
 }
 
 async function textShown(page: Page, text: string): Promise<void> {
-  await page.waitForFunction((t) => document.body.innerText.includes(t), text);
+  await page.waitForFunction(`document.body.innerText.includes(${JSON.stringify(text)})`);
 }
 
 describe.skipIf(browserSkipReason !== undefined)('hostile content in the storage browser', () => {
@@ -109,7 +110,7 @@ describe.skipIf(browserSkipReason !== undefined)('hostile content in the storage
     await open('fake.png');
     // A broken image, nothing more.
     await page.locator('.preview img').waitFor();
-    expect(await page.locator('.preview img').evaluate((img) => (img as HTMLImageElement).naturalWidth)).toBe(0);
+    expect(await page.evaluate<number>("document.querySelector('.preview img').naturalWidth")).toBe(0);
     await open('data.json');
     await textShown(page, JSON.stringify(IMG));
     await open("x'-alert(1)-'");

@@ -136,7 +136,7 @@ describe.skipIf(browserSkipReason !== undefined)('storage browser views in Chrom
     await page.getByRole('checkbox', { name: 'offers' }).check();
     await page.locator('details.fields summary', { hasText: 'Fields: 2 of 7' }).waitFor();
     await page.locator('.dataset-view thead th', { hasText: 'offers/amount' }).waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('.dataset-view thead th').length === 4);
+    await page.waitForFunction(`document.querySelectorAll('.dataset-view thead th').length === 4`);
     expect(await page.locator('.dataset-view thead th').allInnerTexts()).toEqual(['#', 'url', 'offers/currency', 'offers/amount']);
     await screenshot(page, 'dataset-fields');
     await page.locator('details.fields summary').click();
@@ -187,7 +187,7 @@ describe.skipIf(browserSkipReason !== undefined)('storage browser views in Chrom
     await page.locator('tr', { hasText: 'photo.png' }).getByRole('button', { name: 'Preview' }).click();
     const image = page.locator('.preview img');
     await image.waitFor();
-    await page.waitForFunction(() => (document.querySelector('.preview img') as HTMLImageElement | null)?.naturalWidth === 160);
+    await page.waitForFunction(`document.querySelector('.preview img')?.naturalWidth === 160`);
     expect(await image.getAttribute('src')).toMatch(/^blob:/);
     await screenshot(page, 'kvs-image');
 
