@@ -16,6 +16,7 @@ Commands:
   run [--purge] [--input JSON|FILE] [-- command...]        run the Actor in this folder locally
   storages                                                 list the local storages with their counts
   export DATASET --format FORMAT [--output FILE] [...]     write a dataset out (json, jsonl, csv, xlsx, xml, html, rss)
+  ui [--storage-dir DIR] [--port N]                        browse the local storages in a web page
 
 Options:
   -h, --help                                               this help
@@ -73,6 +74,19 @@ Text cells that a spreadsheet would run as a formula get a ' in front, unless --
 CSV, XLSX and HTML hold at most 2000 columns of names up to 200 characters.
 
 ${STORAGE_NOTE}`,
+  ui: `Usage: x-actor ui [--storage-dir DIR] [--port N]
+
+Starts the storage browser of @x/server over a local storage folder, on 127.0.0.1 only, with a new
+random token, and prints its address, http://127.0.0.1:PORT/#token=... (the token is in the
+fragment, which the browser keeps to itself). On a desktop the address is opened in the browser.
+Runs until Ctrl+C (SIGINT) or SIGTERM. Needs the package @x/server.
+
+Options:
+  --storage-dir DIR   the storage folder (default: the one the other commands use)
+  --port N            the port to listen on (default: a free one)
+  -h, --help          this help
+
+${STORAGE_NOTE}`,
 } as const;
 
 /** The formats of `x-actor export`: every format of the export engine of `@x/core`. */
@@ -93,6 +107,7 @@ export type CliCommand =
   | { readonly command: 'version' }
   | { readonly command: 'run'; readonly purge: boolean; readonly input: string | undefined; readonly argv: readonly string[] }
   | { readonly command: 'storages' }
+  | { readonly command: 'ui'; readonly storageDir: string | undefined; readonly port: number }
   | { readonly command: 'export'; readonly dataset: string; readonly format: ExportFormat; readonly output: string | undefined; readonly options: CliExportOptions };
 
 type OptionSpec = Record<string, { readonly type: 'string' | 'boolean' }>;
@@ -109,7 +124,7 @@ function parse(args: readonly string[], options: OptionSpec, positionals: boolea
 /** Parses the bin's arguments; throws {@link CliUsageError} for a bad command line. */
 export function parseCliArgs(argv: readonly string[]): CliCommand {
   const [command, ...rest] = argv;
-  if (command === undefined) throw new CliUsageError('missing command: use run, storages or export (x-actor --help)');
+  if (command === undefined) throw new CliUsageError('missing command: use run, storages, export or ui (x-actor --help)');
   if (command === '-h' || command === '--help' || command === 'help') return { command: 'help', topic: 'main' };
   if (command === '-v' || command === '--version') return { command: 'version' };
   switch (command) {
@@ -128,6 +143,17 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       const { values } = parse(rest, {}, false);
       if (values.help) return { command: 'help', topic: 'storages' };
       return { command: 'storages' };
+    }
+    case 'ui': {
+      const { values } = parse(rest, { 'storage-dir': { type: 'string' }, port: { type: 'string' } }, false);
+      if (values.help) return { command: 'help', topic: 'ui' };
+      const storageDir = values['storage-dir'] as string | undefined;
+      if (storageDir !== undefined && storageDir.trim() === '') throw new CliUsageError('ui: --storage-dir must not be empty');
+      const port = values.port as string | undefined;
+      if (port !== undefined && (!/^\d{1,5}$/.test(port) || Number(port) > 65535)) {
+        throw new CliUsageError(`ui: --port must be a port number from 0 to 65535 (0: a free one), got "${port}"`);
+      }
+      return { command: 'ui', storageDir, port: port === undefined ? 0 : Number(port) };
     }
     case 'export': {
       const { values, positionals } = parse(
@@ -165,7 +191,7 @@ export function parseCliArgs(argv: readonly string[]): CliCommand {
       return { command: 'export', dataset: positionals[0]!, format: format as ExportFormat, output, options: exportOptionsOf(values) };
     }
     default:
-      throw new CliUsageError(`unknown command "${command}": use run, storages or export (x-actor --help)`);
+      throw new CliUsageError(`unknown command "${command}": use run, storages, export or ui (x-actor --help)`);
   }
 }
 

@@ -6,6 +6,7 @@ import { CLI_USAGE, CliUsageError, parseCliArgs, type CliCommand } from './cli-a
 import { closeOutput, exportDataset, findDataset, openOutput } from './cli-export.js';
 import { runActor } from './cli-run.js';
 import { formatStorages, listStorages } from './cli-storages.js';
+import { runUi } from './cli-ui.js';
 import { resolveConfig } from './config.js';
 import { createFsClient } from './load-client.js';
 
@@ -29,6 +30,8 @@ async function main(command: CliCommand): Promise<number> {
       else process.stdout.write(`Storages in ${config.storageDir}\n\n${formatStorages(rows)}\n`);
       return 0;
     }
+    case 'ui':
+      return runUi({ storageDir: command.storageDir === undefined ? resolveConfig().storageDir : resolve(command.storageDir), port: command.port });
     case 'export': {
       const config = resolveConfig();
       const dataset = await findDataset(await createFsClient(config.storageDir), command.dataset);

@@ -1,6 +1,7 @@
 import {
   StorageError,
   assertListAndLockHeadOptions,
+  assertListRequestsOptions,
   parseStoredRequest,
   requestQueueMetadataSchema,
   type AddRequestResult,
@@ -285,11 +286,14 @@ export class CloudRequestQueue implements RequestQueueClient {
     return (await this.#head(limit)).items;
   }
 
-  async listRequests({ limit, exclusiveStartId }: ListRequestsOptions): Promise<RequestsPage> {
+  async listRequests(options: ListRequestsOptions): Promise<RequestsPage> {
+    assertListRequestsOptions(options);
+    const { limit, exclusiveStartId, filter } = options;
+    // `filter` is the API's parameter (`pending`, `locked`); `handled` is understood by @x/server.
     const data = await this.#http.data<{ items: unknown[]; nextCursor?: string | null }>({
       method: 'GET',
       path: this.#path('/requests'),
-      searchParams: { limit, exclusiveStartId },
+      searchParams: { limit, exclusiveStartId, filter },
       what: this.#what,
     });
     const rawItems = data?.items ?? [];

@@ -209,6 +209,68 @@ export function defineRequestLockCases(ctx: SuiteContext): void {
       for (const expiry of page.lockExpiresAt.values()) expect(Math.abs(expiry.getTime() - lockExpiresAt.getTime())).toBeLessThan(1000);
     });
 
+    test('listRequests with a filter pages the pending, locked or handled requests alone, in id order', async (storageClient) => {
+      const client = await queueOf(storageClient, Array.from({ length: 9 }, (_, i) => i));
+      const { items: lockedItems, lockExpiresAt } = await lockFor(client, A, 3);
+      const [toHandle, ...stillLocked] = lockedItems;
+      await client.markRequestAsHandled(handled(toHandle!), { clientKey: A });
+      const [pendingOne] = await client.listHead({ limit: 1 });
+      await client.markRequestAsHandled(handled(pendingOne!));
+      await client.addRequests([data('came-handled', { handledAt: new Date().toISOString() })], { forefront: false });
+      const all = (await client.listRequests({ limit: 100 })).items;
+      const byId = (ids: readonly string[]): string[] => all.map((r) => r.id).filter((id) => ids.includes(id));
+      const expected = {
+        locked: byId(stillLocked.map((r) => r.id)),
+        handled: byId([toHandle!.id, pendingOne!.id, idOf('came-handled')]),
+        pending: byId(all.map((r) => r.id).filter((id) => !stillLocked.some((r) => r.id === id) && id !== toHandle!.id && id !== pendingOne!.id && id !== idOf('came-handled'))),
+      };
+      expect(expected.pending).toHaveLength(5);
+      for (const filter of ['pending', 'locked', 'handled'] as const) {
+        // Pages of 2: every request of the state once, the last page without a next id.
+        const ids: string[] = [];
+        let page = await client.listRequests({ limit: 2, filter });
+        for (;;) {
+          expect(page.items.length).toBeLessThanOrEqual(2);
+          ids.push(...page.items.map((r) => r.id));
+          if (filter === 'locked') {
+            expect([...page.lockExpiresAt.keys()]).toEqual(page.items.map((r) => r.id));
+            for (const expiry of page.lockExpiresAt.values()) expect(Math.abs(expiry.getTime() - lockExpiresAt.getTime())).toBeLessThan(1000);
+          } else expect(page.lockExpiresAt.size).toBe(0);
+          for (const request of page.items) expect(request.handledAt !== undefined).toBe(filter === 'handled');
+          if (page.nextExclusiveStartId === undefined) break;
+          expect(page.nextExclusiveStartId).toBe(page.items.at(-1)!.id);
+          page = await client.listRequests({ limit: 2, filter, exclusiveStartId: page.nextExclusiveStartId });
+        }
+        expect(ids, filter).toEqual(expected[filter]);
+        // Starting after an id of any state gives the requests of the state after it.
+        const from = all[3]!.id;
+        const after = await client.listRequests({ limit: 100, filter, exclusiveStartId: from });
+        expect(after.items.map((r) => r.id), `${filter} after ${from}`).toEqual(expected[filter].filter((id) => id > from));
+        expect(after.nextExclusiveStartId).toBeUndefined();
+      }
+    });
+
+    test('listRequests with the locked filter leaves out a lock that expired, and the pending filter lists its request', async (storageClient) => {
+      const client = await queueOf(storageClient, [1, 2, 3]);
+      const [short] = (await lockFor(client, A, 1, SHORT_LOCK_SECS)).items;
+      const [long] = (await lockFor(client, B, 1, 60)).items;
+      expect((await client.listRequests({ limit: 10, filter: 'locked' })).items.map((r) => r.id).sort()).toEqual([short!.id, long!.id].sort());
+      await sleep(AFTER_SHORT_LOCK_MS);
+      const locked = await client.listRequests({ limit: 10, filter: 'locked' });
+      expect(locked.items.map((r) => r.id)).toEqual([long!.id]);
+      expect([...locked.lockExpiresAt.keys()]).toEqual([long!.id]);
+      const pending = await client.listRequests({ limit: 10, filter: 'pending' });
+      expect(pending.items.map((r) => r.id).sort()).toEqual([short!.id, idOf(3)].sort());
+      expect(pending.lockExpiresAt.size).toBe(0);
+      expect((await client.listRequests({ limit: 10, filter: 'handled' })).items).toEqual([]);
+    });
+
+    test('listRequests refuses an unknown filter', async (storageClient) => {
+      const client = await queueOf(storageClient, [1]);
+      await expectStorageError(client.listRequests({ limit: 10, filter: 'running' as never }), 'invalid-argument');
+      expect((await client.listRequests({ limit: 10 })).items).toHaveLength(1);
+    });
+
     test(
       'concurrent listAndLockHead calls of many clients never lock one request twice',
       async (storageClient) => {

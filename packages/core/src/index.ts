@@ -84,6 +84,7 @@ export type {
   KeysPage,
   ListItemsOptions,
   ListRequestsOptions,
+  RequestStateFilter,
   ListKeysOptions,
   PlacementOptions,
   RecordInfo,
@@ -130,7 +131,9 @@ export {
   RequestQueueLocks,
   assertClientKey,
   assertListAndLockHeadOptions,
+  assertListRequestsOptions,
   assertLockSecs,
+  REQUEST_STATE_FILTERS,
   requestLockedError,
   requestNotLockedError,
 } from './request-locks.js';

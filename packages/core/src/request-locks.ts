@@ -1,11 +1,13 @@
 import { StorageError, notFound } from './errors.js';
 import type { RequestData } from './models.js';
-import type { RequestQueueIndex } from './request-queue-index.js';
+import type { RequestQueueIndex, RequestSlotsPage } from './request-queue-index.js';
 import type {
   DeleteRequestLockOptions,
   ListAndLockHeadOptions,
+  ListRequestsOptions,
   LockedHead,
   ProlongRequestLockOptions,
+  RequestStateFilter,
 } from './storage-client.js';
 
 /** The most requests one {@link RequestQueueClient.listAndLockHead} call takes. */
@@ -39,6 +41,22 @@ export function assertListAndLockHeadOptions(options: ListAndLockHeadOptions): v
   }
   assertLockSecs(options.lockSecs);
   assertClientKey(options.clientKey);
+}
+
+/** The values of {@link ListRequestsOptions.filter}. */
+export const REQUEST_STATE_FILTERS: readonly RequestStateFilter[] = ['pending', 'locked', 'handled'];
+
+/** Throws `invalid-argument` for options of `listRequests` out of their ranges (a limit below 1, an unknown filter). */
+export function assertListRequestsOptions(options: ListRequestsOptions): void {
+  if (typeof options !== 'object' || options === null) throw new StorageError('invalid-argument', 'listRequests() takes { limit, exclusiveStartId?, filter? }');
+  const { limit, exclusiveStartId, filter } = options;
+  if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
+    throw new StorageError('invalid-argument', `limit must be a whole number of at least 1, got ${String(limit)}`);
+  }
+  if (exclusiveStartId !== undefined && typeof exclusiveStartId !== 'string') throw new StorageError('invalid-argument', 'exclusiveStartId must be a string');
+  if (filter !== undefined && !REQUEST_STATE_FILTERS.includes(filter)) {
+    throw new StorageError('invalid-argument', `filter must be one of ${REQUEST_STATE_FILTERS.join(', ')}, got ${JSON.stringify(String(filter)).slice(0, 80)}`);
+  }
 }
 
 /** The `locked` error of a request held by another client. */
@@ -279,6 +297,30 @@ export class RequestQueueLocks {
       if (lock) out.set(this.#index.idOf(slot), new Date(lock.expiresAt));
     }
     return out;
+  }
+
+  /**
+   * The slots of a {@link RequestQueueClient.listRequests} page: every request, or those of
+   * `options.filter`. Locked ones come from the lock table (live locks, sorted by id: O(L log L)
+   * for L locks, never a walk over the queue); pending and handled ones from the index's per-state
+   * trees (see {@link RequestQueueIndex.pageInState}). Expired locks are released first, so a
+   * request whose lock expired is listed as pending.
+   */
+  pageSlots(options: ListRequestsOptions, now = Date.now()): RequestSlotsPage {
+    assertListRequestsOptions(options);
+    const { limit, exclusiveStartId, filter } = options;
+    if (filter === undefined) return this.#index.page(limit, exclusiveStartId);
+    this.releaseExpired(now);
+    if (filter !== 'locked') return this.#index.pageInState(filter, limit, exclusiveStartId);
+    const index = this.#index;
+    const locked: number[] = [];
+    for (const [slot, lock] of this.#locks) {
+      if (lock.expiresAt > now && (exclusiveStartId === undefined || index.compareSlotId(slot, exclusiveStartId) > 0)) locked.push(slot);
+    }
+    locked.sort((a, b) => index.compareSlotIds(a, b));
+    const slots = locked.slice(0, limit);
+    const last = slots.at(-1);
+    return locked.length > limit && last !== undefined ? { slots, nextExclusiveStartId: index.idOf(last) } : { slots };
   }
 
   /** Forgets every lock. */

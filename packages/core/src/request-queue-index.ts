@@ -30,6 +30,33 @@ function hashOf(id: string): number {
   return hash >>> 0;
 }
 
+/** Adds `delta` at position `at` (0-based) of the Fenwick tree `tree` (1-based inside). */
+function treeAdd(tree: Int32Array, at: number, delta: number): void {
+  for (let i = at + 1; i < tree.length; i += i & -i) tree[i]! += delta;
+}
+
+/** The sum of the positions before `end` (0-based, exclusive) in the Fenwick tree `tree`. */
+function treePrefix(tree: Int32Array, end: number): number {
+  let sum = 0;
+  for (let i = end; i > 0; i -= i & -i) sum += tree[i]!;
+  return sum;
+}
+
+/** The 0-based position of the `rank`-th counted entry (1-based) of the Fenwick tree `tree`; `rank` must not exceed the total. */
+function treeFind(tree: Int32Array, rank: number): number {
+  let at = 0;
+  let step = 1;
+  while (step * 2 < tree.length) step *= 2;
+  for (; step > 0; step >>= 1) {
+    const next = at + step;
+    if (next < tree.length && tree[next]! < rank) {
+      at = next;
+      rank -= tree[next]!;
+    }
+  }
+  return at;
+}
+
 /**
  * Places in the fetch order: slots with the placement stamp each had when placed, side by side
  * in typed arrays, read from `head` on. A place whose stamp is no longer its slot's is stale.
@@ -124,8 +151,21 @@ export class RequestQueueIndex {
   readonly #forefront = new Places();
   readonly #regular = new Places();
   #counts = [0, 0, 0];
-  /** Slots sorted by id, for {@link page}; dropped when a request is added or removed. */
+  /**
+   * Slots sorted by id, for {@link page}; dropped when a request is removed, and merged with the
+   * slots added since ({@link #sortedSlots}) when a page is asked for.
+   */
   #sorted: Int32Array | undefined;
+  /** Slots below this one are in {@link #sorted}. */
+  #sortedBelow = 0;
+  /** The position of each slot in {@link #sorted} (of the slots below {@link #sortedBelow}). */
+  #positions = new Int32Array(0);
+  /**
+   * Per state (pending, handled), a Fenwick tree over the positions of {@link #sorted} counting the
+   * requests in that state: the k-th such request in id order is found in O(log n). Built at the
+   * first page of that state, kept up to date at each change of state, dropped with `#sorted`.
+   */
+  #stateTrees: (Int32Array | undefined)[] = [undefined, undefined, undefined];
 
   /** Requests in the queue, in any state. */
   get size(): number {
@@ -243,7 +283,6 @@ export class RequestQueueIndex {
     while (this.#table[at]! > 0) at = (at + 1) & mask;
     if (this.#table[at] === 0) this.#tableUsed++;
     this.#table[at] = slot + 1;
-    this.#sorted = undefined;
     return slot;
   }
 
@@ -296,9 +335,17 @@ export class RequestQueueIndex {
   }
 
   #setState(slot: number, state: number): void {
-    this.#counts[this.#states[slot]!]!--;
+    const before = this.#states[slot]!;
+    this.#counts[before]!--;
     this.#counts[state]!++;
     this.#states[slot] = state;
+    if (before !== state && this.#sorted && slot < this.#sortedBelow) {
+      const position = this.#positions[slot]!;
+      const left = this.#stateTrees[before];
+      if (left) treeAdd(left, position, -1);
+      const entered = this.#stateTrees[state];
+      if (entered) treeAdd(entered, position, 1);
+    }
   }
 
   /**
@@ -326,7 +373,14 @@ export class RequestQueueIndex {
     table[at] = -1;
     this.#counts[this.#states[slot]!]!--;
     this.#states[slot] = REMOVED;
+    this.#dropSorted();
+  }
+
+  #dropSorted(): void {
     this.#sorted = undefined;
+    this.#sortedBelow = 0;
+    this.#positions = new Int32Array(0);
+    this.#stateTrees = [undefined, undefined, undefined];
   }
 
   #isCurrent(slot: number, stamp: number): boolean {
@@ -408,18 +462,43 @@ export class RequestQueueIndex {
     return lengthA - lengthB;
   }
 
-  /** Up to `limit` slots in id order, starting after the id `exclusiveStartId` (from the first without it). */
-  page(limit: number, exclusiveStartId?: string): RequestSlotsPage {
-    if (!this.#sorted) {
-      const sorted = new Int32Array(this.size);
-      let n = 0;
-      for (let slot = 0; slot < this.#slotCount; slot++) if (this.#states[slot] !== REMOVED) sorted[n++] = slot;
-      this.#sorted = sorted.sort((a, b) => this.#compareSlots(a, b));
-    }
+  /**
+   * Every slot sorted by id. Slots added since the last call are sorted on their own and merged in
+   * (O(n) typed-array work, no string is made), so a queue that grows while it is paged is not
+   * sorted again from scratch.
+   */
+  #sortedSlots(): Int32Array {
     const sorted = this.#sorted;
+    if (sorted && this.#sortedBelow === this.#slotCount) return sorted;
+    const from = sorted ? this.#sortedBelow : 0;
+    let added = 0;
+    for (let slot = from; slot < this.#slotCount; slot++) if (this.#states[slot] !== REMOVED) added++;
+    const fresh = new Int32Array(added);
+    for (let slot = from, n = 0; slot < this.#slotCount; slot++) if (this.#states[slot] !== REMOVED) fresh[n++] = slot;
+    fresh.sort((a, b) => this.#compareSlots(a, b));
+    let merged = fresh;
+    if (sorted && sorted.length > 0) {
+      merged = new Int32Array(sorted.length + fresh.length);
+      let a = 0;
+      let b = 0;
+      let n = 0;
+      while (a < sorted.length && b < fresh.length) merged[n++] = this.#compareSlots(sorted[a]!, fresh[b]!) <= 0 ? sorted[a++]! : fresh[b++]!;
+      while (a < sorted.length) merged[n++] = sorted[a++]!;
+      while (b < fresh.length) merged[n++] = fresh[b++]!;
+    }
+    const positions = new Int32Array(this.#slotCount);
+    for (let at = 0; at < merged.length; at++) positions[merged[at]!] = at;
+    this.#sorted = merged;
+    this.#sortedBelow = this.#slotCount;
+    this.#positions = positions;
+    this.#stateTrees = [undefined, undefined, undefined];
+    return merged;
+  }
+
+  /** The position in `sorted` of the first id greater than `exclusiveStartId` (0 without it). */
+  #startAfter(sorted: Int32Array, exclusiveStartId: string | undefined): number {
     let start = 0;
     if (exclusiveStartId !== undefined) {
-      // The first id greater than exclusiveStartId.
       let high = sorted.length;
       while (start < high) {
         const middle = (start + high) >>> 1;
@@ -427,9 +506,54 @@ export class RequestQueueIndex {
         else high = middle;
       }
     }
+    return start;
+  }
+
+  /** Up to `limit` slots in id order, starting after the id `exclusiveStartId` (from the first without it). */
+  page(limit: number, exclusiveStartId?: string): RequestSlotsPage {
+    const sorted = this.#sortedSlots();
+    const start = this.#startAfter(sorted, exclusiveStartId);
     const slots = Array.from(sorted.subarray(start, start + limit));
     const last = slots.at(-1);
     return start + limit < sorted.length && last !== undefined ? { slots, nextExclusiveStartId: this.idOf(last) } : { slots };
+  }
+
+  /**
+   * Up to `limit` slots of the requests in `state` (`pending` or `handled`) in id order, starting
+   * after the id `exclusiveStartId`: O(limit · log n) once the queue is sorted, however many
+   * requests of other states lie in between.
+   */
+  pageInState(state: 'pending' | 'handled', limit: number, exclusiveStartId?: string): RequestSlotsPage {
+    const code = state === 'pending' ? PENDING : HANDLED;
+    const sorted = this.#sortedSlots();
+    let tree = this.#stateTrees[code];
+    if (!tree) {
+      tree = new Int32Array(sorted.length + 1);
+      for (let at = 0; at < sorted.length; at++) if (this.#states[sorted[at]!] === code) tree[at + 1] = 1;
+      for (let i = 1; i <= sorted.length; i++) {
+        const parent = i + (i & -i);
+        if (parent <= sorted.length) tree[parent]! += tree[i]!;
+      }
+      this.#stateTrees[code] = tree;
+    }
+    const start = this.#startAfter(sorted, exclusiveStartId);
+    const total = this.#counts[code]!;
+    const slots: number[] = [];
+    // The requests in the state before `start`; the next one is the (before + 1)-th.
+    let rank = treePrefix(tree, start) + 1;
+    for (; rank <= total && slots.length < limit; rank++) slots.push(sorted[treeFind(tree, rank)]!);
+    const last = slots.at(-1);
+    return rank <= total && last !== undefined ? { slots, nextExclusiveStartId: this.idOf(last) } : { slots };
+  }
+
+  /** Compares the ids of two slots as strings compare (by UTF-16 code units). */
+  compareSlotIds(a: number, b: number): number {
+    return this.#compareSlots(a, b);
+  }
+
+  /** Compares the id of `slot` with `id` as strings compare (by UTF-16 code units). */
+  compareSlotId(slot: number, id: string): number {
+    return this.#compareId(slot, id);
   }
 
   /** Calls `visit` with the id and order key (`null`: handled) of every request, in the order they were added. */
@@ -454,6 +578,6 @@ export class RequestQueueIndex {
     this.#forefront.clear();
     this.#regular.clear();
     this.#counts = [0, 0, 0];
-    this.#sorted = undefined;
+    this.#dropSorted();
   }
 }

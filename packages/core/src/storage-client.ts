@@ -174,12 +174,21 @@ export interface DeleteRequestLockOptions {
   readonly forefront?: boolean | undefined;
 }
 
+/**
+ * The state {@link RequestQueueClient.listRequests} can be limited to: `pending` (waiting to be
+ * fetched, no live lock), `locked` (a live lock: in progress) or `handled`. The first two are the
+ * values of the Apify API's `filter` parameter; `handled` is an addition of this project.
+ */
+export type RequestStateFilter = 'pending' | 'locked' | 'handled';
+
 /** Options of {@link RequestQueueClient.listRequests}. */
 export interface ListRequestsOptions {
   /** At most this many requests. */
   readonly limit: number;
   /** Only requests whose id comes after this one. */
   readonly exclusiveStartId?: string;
+  /** Only requests in this state (paged the same way, in ascending id order); all when omitted. */
+  readonly filter?: RequestStateFilter | undefined;
 }
 
 /** A page of requests in ascending id order. */
@@ -252,7 +261,11 @@ export interface RequestQueueClient {
   deleteRequest(id: string, options?: RequestChangeOptions): Promise<void>;
   /** Up to `limit` pending requests in the order they would be fetched, without locking them. */
   listHead(options: { readonly limit: number }): Promise<RequestData[]>;
-  /** A page of every request (pending, locked and handled), in ascending id order. */
+  /**
+   * A page of the requests (every one, or those in the state `options.filter` names), in ascending
+   * id order. A page costs about its length, not the queue's: a client never reads the whole queue
+   * for one page. Throws `invalid-argument` for an unknown filter.
+   */
   listRequests(options: ListRequestsOptions): Promise<RequestsPage>;
   /** True when no request is pending (some may be locked). */
   isEmpty(): Promise<boolean>;

@@ -638,10 +638,10 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
     return this.#readSlots(this.#index.peek(limit));
   }
 
-  async listRequests({ limit, exclusiveStartId }: ListRequestsOptions): Promise<RequestsPage> {
+  async listRequests(options: ListRequestsOptions): Promise<RequestsPage> {
     this.assertLive();
     this.accessedAt = Date.now();
-    const { slots, nextExclusiveStartId } = this.#index.page(limit, exclusiveStartId);
+    const { slots, nextExclusiveStartId } = this.#locks.pageSlots(options);
     const items = this.#readSlots(slots);
     const lockExpiresAt = this.#locks.expiriesOf(slots);
     return nextExclusiveStartId === undefined ? { items, lockExpiresAt } : { items, lockExpiresAt, nextExclusiveStartId };

@@ -174,10 +174,10 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
     return this.#index.peek(limit).map((slot) => this.#read(slot));
   }
 
-  async listRequests({ limit, exclusiveStartId }: ListRequestsOptions): Promise<RequestsPage> {
+  async listRequests(options: ListRequestsOptions): Promise<RequestsPage> {
     this.assertLive();
     this.#touch(false);
-    const { slots, nextExclusiveStartId } = this.#index.page(limit, exclusiveStartId);
+    const { slots, nextExclusiveStartId } = this.#locks.pageSlots(options);
     const items = slots.map((slot) => this.#read(slot));
     const lockExpiresAt = this.#locks.expiriesOf(slots);
     return nextExclusiveStartId === undefined ? { items, lockExpiresAt } : { items, lockExpiresAt, nextExclusiveStartId };

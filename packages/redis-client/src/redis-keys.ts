@@ -73,8 +73,10 @@ export interface RequestQueueKeys {
   readonly locks: string;
   /** HASH request id → its lock: `1` or `0` (back to the forefront when it expires), the order it was taken in, `|`, the clientKey. */
   readonly holders: string;
-  /** ZSET of every request id, all with score 0: listed in id order with ZRANGEBYLEX. */
+  /** ZSET of the ids of the requests not handled (pending and locked), all with score 0: listed in id order with ZRANGEBYLEX. */
   readonly ids: string;
+  /** ZSET of the ids of the handled requests, all with score 0 (each request is in `ids` or here). */
+  readonly handled: string;
 }
 
 export function requestQueueKeys(prefix: string, id: string): RequestQueueKeys {
@@ -86,5 +88,6 @@ export function requestQueueKeys(prefix: string, id: string): RequestQueueKeys {
     locks: `${tag}:locks`,
     holders: `${tag}:holders`,
     ids: `${tag}:ids`,
+    handled: `${tag}:handled`,
   };
 }

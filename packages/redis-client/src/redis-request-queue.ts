@@ -1,6 +1,7 @@
 import {
   assertClientKey,
   assertListAndLockHeadOptions,
+  assertListRequestsOptions,
   assertLockSecs,
   serializeRequestData,
   type AddRequestResult,
@@ -62,7 +63,8 @@ function parseRequest(id: unknown, json: unknown): RequestData {
 /**
  * A request queue in Redis. Each request's JSON sits in one HASH by id; the pending ones in a
  * sorted set by fetch order, the locked ones in a sorted set by lock expiry (with their holders
- * in a HASH), and every id in a sorted set for listing in id order. Every operation is one Lua
+ * in a HASH), and the ids in two sorted sets for listing in id order: those not handled and the
+ * handled ones (a page of one state, or of all, never walks the queue). Every operation is one Lua
  * script, atomic for every process: taking the head, releasing expired locks (at each call, no
  * periodic scan), the lock checks and the counts, which are the sizes of those sets and so exact.
  */
@@ -71,7 +73,7 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
   readonly #keys: RequestQueueKeys;
   /** meta, requests, pending, locks, holders: the keys every queue script takes. */
   readonly #queueKeys: readonly string[];
-  /** The same and ids, for the scripts that add or delete requests. */
+  /** The same and ids and handled, for the scripts that list, add, delete or handle requests. */
   readonly #queueKeysWithIds: readonly string[];
 
   constructor(context: RedisStorageContext, id: string, name: string | undefined) {
@@ -79,7 +81,7 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
     const keys = requestQueueKeys(context.prefix, id);
     this.#keys = keys;
     this.#queueKeys = [keys.meta, keys.requests, keys.pending, keys.locks, keys.holders];
-    this.#queueKeysWithIds = [...this.#queueKeys, keys.ids];
+    this.#queueKeysWithIds = [...this.#queueKeys, keys.ids, keys.handled];
   }
 
   protected get metaKey(): string {
@@ -185,7 +187,7 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
     const handled = request.handledAt === undefined ? { ...request, handledAt: new Date().toISOString() } : request;
     const args = [request.id, changer(options), storedJson(handled)];
     // Sent again after a lost reply, the script is told so: it may have run the first time.
-    const already = await this.run('mark-handled', this.#queueKeys, [...args, '0'], { retryArgs: [...args, '1'] });
+    const already = await this.run('mark-handled', this.#queueKeysWithIds, [...args, '0'], { retryArgs: [...args, '1'] });
     return this.#result(request, numberOf(already) === 1);
   }
 
@@ -196,7 +198,7 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
   }
 
   async updateRequest(request: RequestData, options: PlacementOptions & RequestChangeOptions): Promise<AddRequestResult> {
-    const already = await this.#queue('update-request', [
+    const already = await this.run('update-request', this.#queueKeysWithIds, [
       request.id,
       changer(options),
       options.forefront ? '1' : '0',
@@ -219,9 +221,11 @@ export class RedisRequestQueue extends RedisStorage implements RequestQueueClien
     return items;
   }
 
-  async listRequests({ limit, exclusiveStartId }: ListRequestsOptions): Promise<RequestsPage> {
-    assertCount(limit, 1, 'limit');
-    const reply = (await this.run('list-requests', this.#queueKeysWithIds, [exclusiveStartId ?? '', String(limit)])) as unknown[];
+  async listRequests(options: ListRequestsOptions): Promise<RequestsPage> {
+    assertListRequestsOptions(options);
+    const { limit, exclusiveStartId, filter } = options;
+    const args = [exclusiveStartId ?? '', String(limit), filter ?? ''];
+    const reply = (await this.run('list-requests', this.#queueKeysWithIds, args)) as unknown[];
     const items: RequestData[] = [];
     const lockExpiresAt = new Map<string, Date>();
     for (let i = 1; i + 2 < reply.length; i += 3) {

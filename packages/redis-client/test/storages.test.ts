@@ -50,7 +50,7 @@ describe.skipIf(!available)('Redis storages', () => {
         `{${p}:key-value-stores:${store.id}}:keys`,
         `{${p}:key-value-stores:${store.id}}:meta`,
         `{${p}:key-value-stores:${store.id}}:types`,
-        `{${p}:request-queues:${queue.id}}:ids`,
+        `{${p}:request-queues:${queue.id}}:handled`,
         `{${p}:request-queues:${queue.id}}:meta`,
         `{${p}:request-queues:${queue.id}}:requests`,
         `{${p}}:datasets:ids`,

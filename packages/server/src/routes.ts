@@ -3,6 +3,7 @@ import {
   ANONYMOUS_CLIENT_KEY,
   DATASET_EXPORT_FORMATS,
   MAX_JSON_DEPTH,
+  REQUEST_STATE_FILTERS,
   StorageError,
   assertContentType,
   assertRecordKey,
@@ -13,6 +14,7 @@ import {
   jsonTextExceedsDepth,
   serializeDatasetItems,
   type DatasetClient,
+  type RequestStateFilter,
   type StorageKind,
 } from '@x/core';
 import { z } from 'zod';
@@ -418,19 +420,31 @@ async function requestQueueRoute(ctx: RouteContext, call: Call, ref: string, res
       const q = parseQuery(listRequestsQuery, call.query);
       const limit = Math.min(q.limit ?? 100, 10_000);
       const startId = q.cursor ?? q.exclusiveStartId;
-      const filter = q.filter;
+      const filter = q.filter && [...new Set(q.filter)];
+      for (const value of filter ?? []) {
+        if (!(REQUEST_STATE_FILTERS as readonly string[]).includes(value)) {
+          throw invalidInput(`filter takes ${REQUEST_STATE_FILTERS.join(', ')} (comma-separated), got ${JSON.stringify(value.slice(0, 40))}`);
+        }
+      }
+      // One state (or all three, which is every request) is paged by the client itself; two are
+      // read from the pages of every request and kept when they match.
+      const only = filter?.length === 1 ? (filter[0] as RequestStateFilter) : undefined;
+      const keepSome = filter !== undefined && filter.length === 2 ? filter : undefined;
       const collected: Record<string, unknown>[] = [];
       let after = startId;
       let more = true;
       // A filter can drop items of a page, so read on until the page is full or the queue ends.
       while (collected.length < limit && more) {
-        const page = await handle.listRequests({ limit: limit - collected.length, ...(after === undefined ? {} : { exclusiveStartId: after }) });
+        const page = await handle.listRequests({
+          limit: limit - collected.length,
+          ...(after === undefined ? {} : { exclusiveStartId: after }),
+          ...(only === undefined ? {} : { filter: only }),
+        });
         for (const request of page.items) {
           const lockExpiresAt = page.lockExpiresAt.get(request.id);
-          if (filter) {
-            const locked = lockExpiresAt !== undefined;
-            const keep = (filter.includes('locked') && locked) || (filter.includes('pending') && request.handledAt === undefined && !locked);
-            if (!keep) continue;
+          if (keepSome) {
+            const state = request.handledAt !== undefined ? 'handled' : lockExpiresAt !== undefined ? 'locked' : 'pending';
+            if (!keepSome.includes(state)) continue;
           }
           collected.push(lockExpiresAt ? { ...request, lockExpiresAt: lockExpiresAt.toISOString() } : { ...request });
         }

@@ -43,6 +43,45 @@ async function api(server: RunningServer, method: string, path: string, body?: u
 }
 
 describe.each(backends)('request locks through the server (%s)', (_name, make) => {
+  it('GET requests?filter= pages the pending, locked or handled requests (with lockExpiresAt for locked ones), takes the API\'s comma list and refuses an unknown state', async () => {
+    const server = await serve(make);
+    const queue = (await api(server, 'POST', '?name=filtered')).json.data.id as string;
+    await api(server, 'POST', `${queue}/requests/batch`, Array.from({ length: 7 }, (_, i) => ({ url: `https://example.com/f/${i}` })));
+    const locked = (await api(server, 'POST', `${queue}/head/lock?limit=3&lockSecs=60&clientKey=holder`)).json.data.items as { id: string; lockExpiresAt: string }[];
+    const [done, ...held] = locked;
+    const { lockExpiresAt: _expiry, ...stored } = done!;
+    expect((await api(server, 'PUT', `${queue}/requests/${done!.id}?clientKey=holder`, { ...stored, handledAt: new Date().toISOString() })).status).toBe(200);
+    const all = (await api(server, 'GET', `${queue}/requests?limit=100`)).json.data.items as { id: string }[];
+    const sorted = (ids: string[]): string[] => all.map((r) => r.id).filter((id) => ids.includes(id));
+    const heldIds = held.map((r) => r.id);
+    const expected: Record<string, string[]> = {
+      locked: sorted(heldIds),
+      handled: [done!.id],
+      pending: sorted(all.map((r) => r.id).filter((id) => id !== done!.id && !heldIds.includes(id))),
+    };
+    for (const filter of ['pending', 'locked', 'handled']) {
+      const ids: string[] = [];
+      let cursor: string | undefined;
+      for (let pages = 0; pages < 10; pages++) {
+        const page = await api(server, 'GET', `${queue}/requests?limit=2&filter=${filter}${cursor ? `&cursor=${cursor}` : ''}`);
+        expect(page.status).toBe(200);
+        for (const item of page.json.data.items) {
+          ids.push(item.id);
+          expect(typeof item.lockExpiresAt === 'string', `${filter}: lockExpiresAt of ${item.id}`).toBe(filter === 'locked');
+          if (filter === 'locked') expect(item.lockExpiresAt).toBe(locked.find((r) => r.id === item.id)!.lockExpiresAt);
+        }
+        cursor = page.json.data.nextCursor;
+        if (cursor === undefined) break;
+      }
+      expect(ids, filter).toEqual(expected[filter]);
+    }
+    const union = await api(server, 'GET', `${queue}/requests?limit=100&filter=locked,pending`);
+    expect(union.json.data.items.map((r: { id: string }) => r.id)).toEqual(sorted([...expected['locked']!, ...expected['pending']!]));
+    const bad = await api(server, 'GET', `${queue}/requests?filter=pending,running`);
+    expect(bad.status).toBe(400);
+    expect(bad.json.error.type).toBe('invalid-input');
+  });
+
   it('a request locked by one client cannot be handled, updated or deleted by another or by a caller without a clientKey', async () => {
     const server = await serve(make);
     const queue = (await api(server, 'POST', '?name=locked')).json.data.id as string;

@@ -3,7 +3,8 @@
 -- KEYS[3] pending (ZSET id by fetch order), KEYS[4] locks (ZSET id by expiry, ms),
 -- KEYS[5] holders (HASH id -> '1' or '0' for "back to the forefront", the lock's sequence number,
 -- '|', the clientKey),
--- and, for the scripts that add or delete requests, KEYS[6] ids (ZSET of every id, score 0).
+-- and, for the scripts that list, add, delete or handle requests, KEYS[6] ids and KEYS[7] handled
+-- (see includes/queue-ids.lua).
 -- A request is pending (in `pending`), locked (in `locks`) or handled (in neither); never in both.
 --- @include "storage"
 

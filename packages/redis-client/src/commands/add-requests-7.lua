@@ -1,10 +1,11 @@
 -- Adds requests not present yet (by id, which is a hash of the uniqueKey); present ones are left
--- as they are. KEYS: the queue's (see includes/queue.lua), KEYS[6] ids.
+-- as they are. KEYS: the queue's (see includes/queue.lua), KEYS[6] ids, KEYS[7] handled.
 -- ARGV[1] '1' for forefront; then, per request: id, '1' when it comes handled, JSON.
 -- Returns one number per request: 0 added, 1 present, 2 present and handled.
 --- @include "queue"
-local idsKey = KEYS[6]
+--- @include "queue-ids"
 assertStorage(metaKey)
+useIdLayout()
 local forefront = ARGV[1] == '1'
 local n = (#ARGV - 1) / 3
 -- One block of order numbers for the batch: regular ones in their order; forefront ones ahead of
@@ -16,8 +17,10 @@ for i = 0, n - 1 do
   local id, handled, json = ARGV[2 + i * 3], ARGV[3 + i * 3], ARGV[4 + i * 3]
   if redis.call('HSETNX', requestsKey, id, json) == 1 then
     added = true
-    redis.call('ZADD', idsKey, 0, id)
-    if handled ~= '1' then
+    if handled == '1' then
+      redis.call('ZADD', handledKey, 0, id)
+    else
+      redis.call('ZADD', idsKey, 0, id)
       if forefront then
         redis.call('ZADD', pendingKey, -(last - i), id)
       else
