@@ -1,4 +1,5 @@
 import type { ComponentChildren } from 'preact';
+import { useEffect } from 'preact/hooks';
 import { ApiFailure } from './api.js';
 
 /** An error of a load, in a box (401s are handled by the token prompt, not here). */
@@ -27,6 +28,12 @@ export function storageRoute(collection: string, id: string): string {
 
 /** A storage's header: its name (or id) and id, the kind, and extra lines. */
 export function StorageHeader({ kind, id, name, children }: { readonly kind: string; readonly id: string; readonly name: string | undefined; readonly children?: ComponentChildren }) {
+  useEffect(() => {
+    document.title = `${name ?? id} · ${kind} · Storage browser`;
+    return () => {
+      document.title = 'Storage browser';
+    };
+  }, [kind, id, name]);
   return (
     <header class="storage-header">
       <div class="kind">{kind}</div>

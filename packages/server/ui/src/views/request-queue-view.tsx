@@ -96,7 +96,10 @@ export function RequestQueueView({ id }: { readonly id: string }) {
     handled.reload();
     setUpdatedAt(Date.now());
   };
-  useInterval(refresh, REFRESH_MS, auto);
+  // A tick while the last reads are still out is skipped: a slow server does not get a pile of them.
+  useInterval(() => {
+    if (!meta.loading && !head.loading && !locked.loading && !handled.loading) refresh();
+  }, REFRESH_MS, auto);
 
   if (meta.data === undefined && meta.error !== undefined) {
     // The storage cannot be read (not found, …): one error, no empty controls.
