@@ -6,7 +6,7 @@ import { MemoryStorageClient } from '@x/memory-client';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer, type RunningServer } from '../src/index.js';
-import { addRequests, browserSkipReason, createStorage, launchBrowser, openPage, pushItems, putRecord, screenshot, type WatchedPage } from './browser-harness.js';
+import { addRequests, browserSkipReason, createStorage, launchBrowser, openPage, pushItems, putRecord, screenshot, waitUntil, type WatchedPage } from './browser-harness.js';
 
 const TOKEN = 'hostile-token-0d9e4b';
 const IMG = '<img src=x onerror="window.__pwned=1;alert(1)">';
@@ -32,7 +32,7 @@ async function assertNothingRan(watched: WatchedPage): Promise<void> {
 }
 
 async function textShown(page: Page, text: string): Promise<void> {
-  await page.waitForFunction(`document.body.innerText.includes(${JSON.stringify(text)})`);
+  await waitUntil(page, `document.body.innerText.includes(${JSON.stringify(text)})`);
 }
 
 describe.skipIf(browserSkipReason !== undefined)('hostile content in the storage browser', () => {

@@ -18,6 +18,7 @@ import {
   pushItems,
   putRecord,
   screenshot,
+  waitUntil,
   type WatchedPage,
 } from './browser-harness.js';
 
@@ -138,7 +139,7 @@ describe.skipIf(browserSkipReason !== undefined)('storage browser views in Chrom
     await page.getByRole('checkbox', { name: 'offers' }).check();
     await page.locator('details.fields summary', { hasText: 'Fields: 2 of 7' }).waitFor();
     await page.locator('.dataset-view thead th', { hasText: 'offers/amount' }).waitFor();
-    await page.waitForFunction(`document.querySelectorAll('.dataset-view thead th').length === 4`);
+    await waitUntil(page, `document.querySelectorAll('.dataset-view thead th').length === 4`);
     expect(await page.locator('.dataset-view thead th').allInnerTexts()).toEqual(['#', 'url', 'offers/currency', 'offers/amount']);
     await screenshot(page, 'dataset-fields');
     await page.locator('details.fields summary').click();
@@ -189,7 +190,7 @@ describe.skipIf(browserSkipReason !== undefined)('storage browser views in Chrom
     await page.locator('tr', { hasText: 'photo.png' }).getByRole('button', { name: 'Preview' }).click();
     const image = page.locator('.preview img');
     await image.waitFor();
-    await page.waitForFunction(`document.querySelector('.preview img')?.naturalWidth === 160`);
+    await waitUntil(page, `document.querySelector('.preview img')?.naturalWidth === 160`);
     expect(await image.getAttribute('src')).toMatch(/^blob:/);
     await screenshot(page, 'kvs-image');
 
@@ -202,7 +203,7 @@ describe.skipIf(browserSkipReason !== undefined)('storage browser views in Chrom
     const preview = async (key: string): Promise<void> => {
       await page.getByRole('searchbox', { name: 'Key prefix' }).fill(key);
       await page.getByRole('button', { name: 'Filter' }).click();
-      await page.locator('.pager .range', { hasText: 'Page 1 · 1 records' }).waitFor();
+      await page.locator('.pager .range', { hasText: 'Page 1 · 1 record' }).waitFor();
       await page.locator('.kvs-view td.key', { hasText: key }).getByRole('button').click();
     };
     await preview('config');
@@ -217,7 +218,7 @@ describe.skipIf(browserSkipReason !== undefined)('storage browser views in Chrom
     await screenshot(page, 'kvs-binary');
     await page.getByRole('searchbox', { name: 'Key prefix' }).fill('readme');
     await page.getByRole('button', { name: 'Filter' }).click();
-    await page.locator('.pager .range', { hasText: 'Page 1 · 1 records' }).waitFor();
+    await page.locator('.pager .range', { hasText: 'Page 1 · 1 record' }).waitFor();
 
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('tr', { hasText: 'readme.txt' }).getByRole('button', { name: 'Download' }).click()]);
     expect(download.suggestedFilename()).toBe('readme.txt');
@@ -269,10 +270,10 @@ describe.skipIf(browserSkipReason !== undefined)('storage browser views in Chrom
     const handledSection = page.locator('section[data-section="handled"]');
     await handledSection.getByRole('button', { name: 'Next ›' }).click();
     await handledSection.locator('.pager .range', { hasText: 'Page 2' }).waitFor();
-    await page.waitForFunction(`document.querySelectorAll('section[data-section="handled"] tbody tr').length === 10`);
+    await waitUntil(page, `document.querySelectorAll('section[data-section="handled"] tbody tr').length === 10`);
     expect(await handledSection.getByRole('button', { name: 'Next ›' }).isDisabled()).toBe(true);
     await handledSection.getByRole('button', { name: '‹ Previous' }).click();
-    await page.waitForFunction(`document.querySelectorAll('section[data-section="handled"] tbody tr').length === 50`);
+    await waitUntil(page, `document.querySelectorAll('section[data-section="handled"] tbody tr').length === 50`);
   });
 
   it('never put the token into a URL, opened no dialog and threw no error', () => {

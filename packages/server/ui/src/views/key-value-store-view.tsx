@@ -258,7 +258,7 @@ export function KeyValueStoreView({ id }: { readonly id: string }) {
             </button>
             <span class="range">
               Page {starts.length}
-              {keys.data && ` · ${keys.data.items.length} records`}
+              {keys.data && ` · ${keys.data.items.length} ${keys.data.items.length === 1 ? 'record' : 'records'}`}
             </span>
             <button
               type="button"
