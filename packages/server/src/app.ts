@@ -10,12 +10,13 @@ import { z } from 'zod';
 import { methodNotAllowedError, registerApiRoutes, type RouteContext } from './api-routes.js';
 import { ApiError, bodyTooLongToDiscard, discardBody, errorResponse, invalidInput, toApiError, type DiscardLimits } from './http-utils.js';
 
-export { API_CSP } from './http-utils.js';
 import { QueueClients } from './queue-clients.js';
 import { valid } from './schemas.js';
 import { headerOf, nodeOf, type ServerEnv } from './server-env.js';
 import { Storages } from './storages.js';
 import { UI_DIR, UI_HEADERS, readUiAsset } from './ui-assets.js';
+
+export { API_CSP } from './http-utils.js';
 
 /** Options of {@link createServerApp}: what the API serves and who may call it. */
 export interface ServerAppOptions {
@@ -242,9 +243,9 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   const app = new Hono<ServerEnv>({ strict: false, router: new PatternRouter() });
   app.onError((error, c) => answerError(c, error));
 
-  // Every call: the same-machine rule, a plain path, and under /v2
-  // the token (or a signed record URL) before anything else.
-  // (The headers of every answer, API_HEADERS or the storage browser's, are in each answer's own.)
+  // Every call: the same-machine rule, a plain path, and under /v2 the token (or a signed record
+  // URL) before anything else. (The headers of every answer, API_HEADERS or the storage browser's,
+  // are in each answer's own.)
   app.use(async (c, next) => {
     if (token === undefined) assertSameMachine(c);
     const rawPath = rawPathOf(c);
@@ -264,7 +265,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   });
 
   // The storage browser: GET and HEAD of its files, no token needed.
-  const uiFile = async (c: Context<ServerEnv>, pathname: string): Promise<Response | undefined> => {
+  const uiFile = async (pathname: string): Promise<Response | undefined> => {
     const asset = await readUiAsset(pathname, uiDir);
     if (asset === undefined) return undefined;
     return new Response(asset.body, {
@@ -273,11 +274,11 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     });
   };
   app.get('/', async (c) => {
-    const answer = await uiFile(c, '/');
+    const answer = await uiFile('/');
     if (answer) return answer;
     throw new ApiError(404, 'page-not-found', 'The storage browser is not built here (run the package build); the API is under /v2');
   });
-  app.get('/index.html', async (c) => (await uiFile(c, '/index.html')) ?? c.notFound());
-  app.get('/assets/:name', valid({ param: z.object({ name: z.string() }) }), async (c) => (await uiFile(c, `/assets/${c.req.valid('param').name}`)) ?? c.notFound());
+  app.get('/index.html', async (c) => (await uiFile('/index.html')) ?? c.notFound());
+  app.get('/assets/:name', valid({ param: z.object({ name: z.string() }) }), async (c) => (await uiFile(`/assets/${c.req.valid('param').name}`)) ?? c.notFound());
   return app;
 }
