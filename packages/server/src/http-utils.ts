@@ -1,6 +1,6 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import type { Transform } from 'node:stream';
+import type { Readable, Transform } from 'node:stream';
 import { MAX_JSON_DEPTH, StorageError, jsonTextExceedsDepth } from '@x/core';
 
 /** An error answered as `{"error":{"type","message"}}` with an HTTP status. */
@@ -71,31 +71,42 @@ export function toApiError(error: unknown): ApiError {
   return new ApiError(500, 'internal-server-error', 'Internal server error');
 }
 
-/** Sends a JSON body. */
-export function sendJson(res: ServerResponse, status: number, value: unknown, headers: Record<string, string> = {}): void {
-  const body = JSON.stringify(value);
-  res.writeHead(status, { ...headers, 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body) });
-  res.end(body);
+/**
+ * The Content-Security-Policy of every answer but the storage browser's files: a document the API
+ * serves (an HTML record, an HTML or RSS export) opened in a browser is sandboxed in an opaque
+ * origin, loads nothing and cannot be framed, so it can neither run script with the server's
+ * origin nor read what the storage browser keeps there (its token in `sessionStorage`).
+ */
+export const API_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'";
+
+/**
+ * Headers of every API answer: its CSP, and nothing to be sniffed into another type (a JSON or
+ * text body read as HTML). Part of each answer's own headers (not set on the node response
+ * beforehand), so that node writes them in one step, on any adapter.
+ */
+export const API_HEADERS: Readonly<Record<string, string>> = { 'x-content-type-options': 'nosniff', 'content-security-policy': API_CSP };
+
+/** Headers of every JSON answer. */
+const JSON_HEADERS: Readonly<Record<string, string>> = { ...API_HEADERS, 'content-type': 'application/json; charset=utf-8' };
+
+/** A JSON answer (its length is set when it is written). */
+export function jsonResponse(status: number, value: unknown): Response {
+  return new Response(JSON.stringify(value), { status, headers: JSON_HEADERS });
 }
 
-/** Sends `{"data": value}`. */
-export function sendData(res: ServerResponse, status: number, value: unknown): void {
-  sendJson(res, status, { data: value });
+/** A `{"data": value}` answer. */
+export function dataResponse(status: number, value: unknown): Response {
+  return jsonResponse(status, { data: value });
 }
 
-/** Sends an empty answer (204 by default). */
-export function sendEmpty(res: ServerResponse, status = 204): void {
-  res.writeHead(status);
-  res.end();
+/** An empty answer (204 by default). */
+export function emptyResponse(status = 204): Response {
+  return new Response(null, { status, headers: API_HEADERS });
 }
 
-/** Sends an API error. */
-export function sendError(res: ServerResponse, error: ApiError): void {
-  if (res.headersSent) {
-    res.destroy();
-    return;
-  }
-  sendJson(res, error.status, { error: { type: error.type, message: error.message } });
+/** The answer to an API error: `{"error":{"type","message"}}` with its status. */
+export function errorResponse(error: ApiError): Response {
+  return jsonResponse(error.status, { error: { type: error.type, message: error.message } });
 }
 
 function decoderFor(encoding: string): Transform | undefined {
@@ -116,15 +127,33 @@ function tooLarge(limit: number, actual: number | string): ApiError {
   return new ApiError(413, 'request-too-large', `The request body is too large (limit: ${limit} bytes, actual length: ${actual} bytes)`);
 }
 
+/** A request body to read: a node request, or a stream with the request's headers. */
+export interface BodySource {
+  /** The body's bytes as they come over the wire (still encoded). */
+  readonly stream: Readable;
+  /** The `Content-Length` header, if any. */
+  readonly contentLength: string | undefined;
+  /** The `Content-Encoding` header, if any. */
+  readonly contentEncoding: string | undefined;
+  /** Whether the whole body has arrived (for a stream that closes early). */
+  complete(): boolean;
+}
+
+/** The body of a node request. */
+export function nodeBody(req: IncomingMessage): BodySource {
+  return { stream: req, contentLength: req.headers['content-length'], contentEncoding: req.headers['content-encoding'], complete: () => req.complete };
+}
+
 /**
  * Reads a request body, decoding `gzip`, `deflate` and `br`, and fails with 413 when it (or what
  * it decodes to) is over `limit` bytes. On failure it stops reading and leaves the rest of the
  * body on the connection: the caller answers and then discards it ({@link discardBody}).
  */
-export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+export function readBody(body: BodySource, limit: number): Promise<Buffer> {
+  const req = body.stream;
+  const declared = Number(body.contentLength ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit, declared));
-  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
+  const encoding = (body.contentEncoding ?? 'identity').trim().toLowerCase();
   let decoder: Transform | undefined;
   if (encoding !== 'identity' && encoding !== '') {
     decoder = decoderFor(encoding);
@@ -163,7 +192,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
     const onError = (error: Error): void =>
       finish(invalidInput(`The request body cannot be read${encoding === 'identity' ? '' : ` as ${encoding}`}: ${error.message}`));
     const onClose = (): void => {
-      if (!req.complete) finish(invalidInput('The request body ended before it was complete'));
+      if (!body.complete()) finish(invalidInput('The request body ended before it was complete'));
     };
     source.on('data', onData);
     source.on('end', onEnd);

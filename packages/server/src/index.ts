@@ -1,7 +1,8 @@
 /**
  * `@x/server`: an HTTP server speaking the Apify API v2 storage endpoints over any storage client
  * of `@x/core`; the peer `@x/cloud-client` is tested against, and a storage service many crawler
- * processes can share.
+ * processes can share. It is a Hono app ({@link createServerApp}) on `@hono/node-server`
+ * ({@link startServer}).
  *
  * @packageDocumentation
  */
@@ -17,7 +18,11 @@ export {
   type ServerOptions,
   type RunningServer,
 } from './start-server.js';
+/** The server's Hono app, to test or to serve on an adapter of your own; the CSP of every API answer. */
+export { createServerApp, API_CSP, type ServerApp, type ServerAppOptions } from './app.js';
+/** The Hono environment of the app: the node request and response on `@hono/node-server`. */
+export type { ServerEnv, NodeBindings } from './server-env.js';
 /** The most requests one batch call takes (25, as the Apify API). */
-export { MAX_BATCH } from './routes.js';
+export { MAX_BATCH } from './api-routes.js';
 /** Parses the command line of the `x-storage-server` bin and makes its storage client. */
 export { parseCliArgs, CliUsageError, CLI_USAGE, type CliOptions } from './cli-args.js';

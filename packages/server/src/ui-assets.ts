@@ -3,10 +3,10 @@ import { fileURLToPath } from 'node:url';
 import { extname, join } from 'node:path';
 
 /**
- * The storage browser's files: built by Vite from `ui/` into `dist/ui` at the package's build.
+ * The storage browser's files (the default folder): built by Vite from `ui/` into `dist/ui` at the package's build.
  * `src/` and `dist/` are both one level below the package root, so one relative path serves both.
  */
-const UI_DIR = fileURLToPath(new URL('../dist/ui/', import.meta.url));
+export const UI_DIR = fileURLToPath(new URL('../dist/ui/', import.meta.url));
 
 /**
  * Headers of every file of the storage browser: scripts, styles and images from the server only,
@@ -46,9 +46,10 @@ const ASSET_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,127}$/;
 
 /**
  * The file of the storage browser at a URL path (`/`, `/index.html` or `/assets/<name>`), or
- * `undefined` for any other path or a file that is not there. Never leaves `dist/ui`.
+ * `undefined` for any other path or a file that is not there. Never leaves `uiDir` (default
+ * {@link UI_DIR}).
  */
-export async function readUiAsset(pathname: string): Promise<UiAsset | undefined> {
+export async function readUiAsset(pathname: string, uiDir: string = UI_DIR): Promise<UiAsset | undefined> {
   let relative: string;
   if (pathname === '/' || pathname === '/index.html') relative = 'index.html';
   else if (pathname.startsWith('/assets/')) {
@@ -59,7 +60,7 @@ export async function readUiAsset(pathname: string): Promise<UiAsset | undefined
   const contentType = CONTENT_TYPES[extname(relative)];
   if (contentType === undefined) return undefined;
   try {
-    const body = await readFile(join(UI_DIR, relative));
+    const body = await readFile(join(uiDir, relative));
     const cacheControl = relative === 'index.html' ? 'no-cache' : 'public, max-age=31536000, immutable';
     return { body, contentType, cacheControl };
   } catch {

@@ -75,7 +75,7 @@ describe('headers of every answer', () => {
         const answer = await fetch(`${server.url}/v2/key-value-stores/default/records/${key}`, { method, headers: auth });
         expect(answer.status).toBe(200);
         expect(answer.headers.get('content-type')).toBe(contentType);
-        expect(answer.headers.get('content-security-policy')).toBe('sandbox');
+        expect(answer.headers.get('content-security-policy')).toBe("sandbox; default-src 'none'; frame-ancestors 'none'");
         expect(answer.headers.get('x-content-type-options')).toBe('nosniff');
         if (method === 'GET') expect(await answer.text()).toBe(body);
       }

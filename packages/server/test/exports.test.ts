@@ -145,7 +145,7 @@ describe('plain HTTP: headers, attachment, token in the query, errors', () => {
     const byHeader = await fetch(`${server.url}/v2/datasets/${datasetId}/items?format=csv&bom=0`, { headers: { authorization: `Bearer ${TOKEN}` } });
     expect(readCsv(await byHeader.text())[0]).toContain('#debug');
     // An HTML answer runs nothing even when opened from the server's origin.
-    expect((await fetch(url('format=html'))).headers.get('content-security-policy')).toBe('sandbox');
+    expect((await fetch(url('format=html'))).headers.get('content-security-policy')).toBe("sandbox; default-src 'none'; frame-ancestors 'none'");
   });
 
   it('bad parameters and too many columns are 400 invalid-input, before anything is sent', async () => {

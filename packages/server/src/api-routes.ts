@@ -1,0 +1,567 @@
+import { validateHeaderValue, type ServerResponse } from 'node:http';
+import { Readable } from 'node:stream';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import {
+  ANONYMOUS_CLIENT_KEY,
+  DATASET_EXPORT_FORMATS,
+  MAX_JSON_DEPTH,
+  REQUEST_STATE_FILTERS,
+  StorageError,
+  assertContentType,
+  createStorageId,
+  isJsonContentType,
+  isTextContentType,
+  exportDatasetItems,
+  jsonTextExceedsDepth,
+  serializeDatasetItems,
+  type DatasetClient,
+  type RequestStateFilter,
+  type StorageKind,
+} from '@x/core';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { Context, Hono } from 'hono';
+import { z } from 'zod';
+import { datasetJson, keyValueStoreJson, requestQueueJson, toRequestData } from './api-models.js';
+import { API_HEADERS, ApiError, dataResponse, emptyResponse, invalidInput, parseJsonBody, recordNotFound } from './http-utils.js';
+import { queryBoolean, queryCount, queryList, queryOptionalBoolean, querySeconds, recordKey, storageRef, valid } from './schemas.js';
+import type { QueueClients } from './queue-clients.js';
+import { nodeOf, headerOf, requestBody, type ServerEnv } from './server-env.js';
+import type { Storages } from './storages.js';
+
+/** What the route handlers share. */
+export interface RouteContext {
+  readonly storages: Storages;
+  readonly queueClients: QueueClients;
+  readonly maxBodyBytes: number;
+}
+
+/** Most requests in one batch call. */
+export const MAX_BATCH = 25;
+/** Most storages one list call gives (the API's default and maximum). */
+const MAX_LIST_LIMIT = 1000;
+/** Most requests one `/head` call gives. */
+const MAX_HEAD_LIMIT = 1000;
+/** Most requests one `/head/lock` call locks (the API's maximum). */
+const MAX_LOCK_HEAD_LIMIT = 25;
+/** Dataset items are read, and written to the answer, this many at a time. */
+const DATASET_PAGE = 1000;
+/** The `limit` the API reports when none was asked for. */
+const NO_LIMIT = 999_999_999_999;
+/** Lock length when a lock call gives none. */
+const DEFAULT_LOCK_SECS = 60;
+
+type C = Context<ServerEnv>;
+
+/** 405 `method-not-allowed`: the path is a route's, the method none of its. */
+export function methodNotAllowedError(method: string): ApiError {
+  return new ApiError(405, 'method-not-allowed', `${method} is not allowed on this resource`);
+}
+
+/**
+ * Called first by a GET handler: HEAD gets 405 there, as the API always answered it (Hono answers
+ * a HEAD with the GET handler); only records and the storage browser's files answer HEAD.
+ */
+function refuseHead(c: C): void {
+  if (c.req.method === 'HEAD') throw methodNotAllowedError('HEAD');
+}
+
+// Path parameters of each level.
+const storageParams = z.object({ storageId: storageRef });
+const recordParams = z.object({ storageId: storageRef, key: recordKey });
+const requestParams = z.object({ storageId: storageRef, requestId: z.string() });
+
+// Query parameters of each route.
+const listQuery = z.object({ offset: queryCount, limit: queryCount, desc: queryBoolean, unnamed: queryBoolean });
+const createQuery = z.object({ name: z.string().optional() });
+const itemsQuery = z.object({
+  offset: queryCount,
+  limit: queryCount,
+  desc: queryBoolean,
+  clean: queryBoolean,
+  skipHidden: queryBoolean,
+  skipEmpty: queryBoolean,
+  fields: queryList,
+  omit: queryList,
+  unwind: queryList,
+  flatten: queryList,
+  format: z.enum(DATASET_EXPORT_FORMATS).optional(),
+  attachment: queryBoolean,
+  bom: queryOptionalBoolean,
+  delimiter: z.string().optional(),
+  skipHeaderRow: queryBoolean,
+  xmlRoot: z.string().optional(),
+  xmlRow: z.string().optional(),
+  escapeFormulas: queryOptionalBoolean,
+});
+const keysQuery = z.object({ exclusiveStartKey: z.string().optional(), prefix: z.string().optional(), limit: queryCount });
+const clientQuery = z.object({ clientKey: z.string().optional() }).loose();
+const placementQuery = z.object({ forefront: queryBoolean, clientKey: z.string().optional() }).loose();
+const headQuery = z.object({ limit: queryCount, clientKey: z.string().optional() }).loose();
+const lockQuery = z.object({ lockSecs: querySeconds, limit: queryCount, forefront: queryBoolean, clientKey: z.string().optional() }).loose();
+const listRequestsQuery = z
+  .object({ limit: queryCount, exclusiveStartId: z.string().optional(), cursor: z.string().optional(), filter: queryList, clientKey: z.string().optional() })
+  .loose();
+
+const COLLECTIONS: readonly (readonly [string, StorageKind])[] = [
+  ['datasets', 'dataset'],
+  ['key-value-stores', 'keyValueStore'],
+  ['request-queues', 'requestQueue'],
+];
+
+/**
+ * Declares every route of the API v2 on `app`, each with the schemas of its parameters. Returns
+ * the routes' paths: another method on one of them is a 405 (see the app's not-found answer).
+ */
+export function registerApiRoutes(app: Hono<ServerEnv>, ctx: RouteContext): string[] {
+  async function metadataJson(kind: StorageKind, id: string, metadata: unknown): Promise<Record<string, unknown>> {
+    switch (kind) {
+      case 'dataset':
+        return datasetJson(metadata as Parameters<typeof datasetJson>[0]);
+      case 'keyValueStore':
+        return keyValueStoreJson(metadata as Parameters<typeof keyValueStoreJson>[0]);
+      default:
+        return requestQueueJson(metadata as Parameters<typeof requestQueueJson>[0], ctx.queueClients.hadMultipleClients(id));
+    }
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Collections and storages
+
+  for (const [segment, kind] of COLLECTIONS) {
+    const collection = `/v2/${segment}`;
+    app.get(
+      collection,
+      valid({ query: listQuery }),
+      async (c) => {
+        refuseHead(c);
+        const { offset = 0, limit: asked = MAX_LIST_LIMIT, desc, unnamed } = c.req.valid('query');
+        const limit = Math.min(asked, MAX_LIST_LIMIT);
+        let all = await ctx.storages.list(kind);
+        if (!unnamed) all = all.filter((m) => m.name !== undefined);
+        all.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
+        if (desc) all.reverse();
+        const page = all.slice(offset, offset + limit);
+        const items = await Promise.all(page.map((m) => metadataJson(kind, m.id, m)));
+        return dataResponse(200, { total: all.length, offset, limit, count: items.length, desc, items });
+      },
+    );
+    app.post(collection, valid({ query: createQuery }), async (c) => {
+      const { name } = c.req.valid('query');
+      const handle = name === undefined || name === '' ? await ctx.storages.create(kind, createStorageId()) : await ctx.storages.getOrCreate(kind, name);
+      const metadata = await handle.getMetadata();
+      return dataResponse(201, await metadataJson(kind, metadata.id, metadata));
+    });
+
+    const storage = `${collection}/:storageId`;
+    app.get(
+      storage,
+      valid({ param: storageParams }),
+      async (c) => {
+        refuseHead(c);
+        const { id, handle } = await ctx.storages.resolve(kind, c.req.valid('param').storageId);
+        return dataResponse(200, await metadataJson(kind, id, await handle.getMetadata()));
+      },
+    );
+    app.delete(storage, valid({ param: storageParams }), async (c) => {
+      const { id, handle } = await ctx.storages.resolve(kind, c.req.valid('param').storageId);
+      await handle.drop();
+      ctx.storages.forget(kind, id);
+      if (kind === 'requestQueue') ctx.queueClients.forget(id);
+      return emptyResponse();
+    });
+  }
+
+  // -------------------------------------------------------------------------------------------
+  // Datasets
+
+  const items = '/v2/datasets/:storageId/items';
+  app.get(
+    items,
+    valid({ param: storageParams, query: itemsQuery }),
+    async (c) => {
+      refuseHead(c);
+      const { id, handle } = await ctx.storages.resolve('dataset', c.req.valid('param').storageId);
+      return datasetItemsAnswer(c, handle, id, c.req.valid('query'));
+    },
+  );
+  app.post(items, valid({ param: storageParams }), async (c) => {
+    const { handle } = await ctx.storages.resolve('dataset', c.req.valid('param').storageId);
+    const jsonItems = serializeDatasetItems(parseJsonBody(await requestBody(c, ctx.maxBodyBytes)));
+    if (jsonItems.length > 0) await handle.pushItems(jsonItems);
+    return emptyResponse(201);
+  });
+
+  // -------------------------------------------------------------------------------------------
+  // Key-value stores
+
+  const keys = '/v2/key-value-stores/:storageId/keys';
+  app.get(
+    keys,
+    valid({ param: storageParams, query: keysQuery }),
+    async (c) => {
+      refuseHead(c);
+      const { handle } = await ctx.storages.resolve('keyValueStore', c.req.valid('param').storageId);
+      const q = c.req.valid('query');
+      const limit = Math.min(Math.max(q.limit ?? 1000, 1), 1000);
+      const page = await handle.listKeys({
+      limit,
+      ...(q.exclusiveStartKey === undefined ? {} : { exclusiveStartKey: q.exclusiveStartKey }),
+      ...(q.prefix === undefined ? {} : { prefix: q.prefix }),
+      });
+      return dataResponse(200, {
+      items: page.items.map((item) => ({ key: item.key, size: item.size, contentType: item.contentType })),
+      count: page.items.length,
+      limit,
+      exclusiveStartKey: q.exclusiveStartKey ?? null,
+      isTruncated: page.isTruncated,
+      nextExclusiveStartKey: page.nextExclusiveStartKey ?? null,
+      });
+    },
+  );
+
+  const record = '/v2/key-value-stores/:storageId/records/:key';
+  // GET and HEAD (Hono answers HEAD with the GET handler, without the body).
+  app.get(record, valid({ param: recordParams }), async (c) => {
+    const { storageId, key } = c.req.valid('param');
+    const { handle } = await ctx.storages.resolve('keyValueStore', storageId);
+    const found = await handle.getRecord(key);
+    if (!found) throw recordNotFound(`Record "${key}" was not found`);
+    const body = typeof found.body === 'string' ? Buffer.from(found.body, 'utf8') : found.body;
+    // A stored page (text/html, image/svg+xml, …) runs nothing: every /v2 answer carries the API's sandboxing CSP.
+    return new Response(body, { status: 200, headers: { ...API_HEADERS, 'content-type': servableContentType(found.contentType), 'content-length': String(body.length) } });
+  });
+  app.on(['PUT', 'POST'], record, valid({ param: recordParams }), async (c) => {
+    const { storageId, key } = c.req.valid('param');
+    const { handle } = await ctx.storages.resolve('keyValueStore', storageId);
+    const given = headerOf(c, 'content-type');
+    // The same check as setValue's: a type that is no media type is refused before the body is read.
+    const contentType = given === undefined || given.trim() === '' ? 'application/octet-stream' : assertContentType(given, key);
+    const raw = await requestBody(c, ctx.maxBodyBytes);
+    let body: string | Buffer = raw;
+    if (isJsonContentType(contentType) || isTextContentType(contentType)) body = raw.toString('utf8');
+    if (isJsonContentType(contentType)) {
+      try {
+        JSON.parse(body as string);
+      } catch (error) {
+        throw invalidInput(`The body of record "${key}" is not valid JSON, but its content type is JSON: ${(error as Error).message}`);
+      }
+      if (jsonTextExceedsDepth(body as string)) {
+        throw invalidInput(`The body of record "${key}" is JSON that nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
+      }
+    }
+    await handle.setRecord({ key, body, contentType });
+    return emptyResponse(201);
+  });
+  app.delete(record, valid({ param: recordParams }), async (c) => {
+    const { storageId, key } = c.req.valid('param');
+    const { handle } = await ctx.storages.resolve('keyValueStore', storageId);
+    await handle.deleteRecord(key);
+    return emptyResponse();
+  });
+
+  // -------------------------------------------------------------------------------------------
+  // Request queues
+
+  /**
+   * The queue of a call, and the client key it gave: noted for `hadMultipleClients`; callers
+   * without a key share the anonymous one (they may change what they locked, not what others hold).
+   */
+  async function openQueue(ref: string, givenClientKey: string | undefined) {
+    const { id, handle } = await ctx.storages.resolve('requestQueue', ref);
+    ctx.queueClients.note(id, givenClientKey);
+    return { id, handle, givenClientKey, clientKey: givenClientKey ?? ANONYMOUS_CLIENT_KEY };
+  }
+  const queueModifiedAt = async (handle: { getMetadata(): Promise<{ modifiedAt: Date }> }): Promise<string> => (await handle.getMetadata()).modifiedAt.toISOString();
+
+  const head = '/v2/request-queues/:storageId/head';
+  app.get(
+    head,
+    valid({ param: storageParams, query: headQuery }),
+    async (c) => {
+      refuseHead(c);
+      const { id, handle } = await openQueue(c.req.valid('param').storageId, c.req.valid('query').clientKey);
+      const limit = Math.min(c.req.valid('query').limit ?? 100, MAX_HEAD_LIMIT);
+      const listed = await handle.listHead({ limit });
+      return dataResponse(200, {
+      limit,
+      queueModifiedAt: await queueModifiedAt(handle),
+      hadMultipleClients: ctx.queueClients.hadMultipleClients(id),
+      queueHasLockedRequests: await handle.hasLockedRequests(),
+      items: listed,
+      });
+    },
+  );
+
+  const headLock = '/v2/request-queues/:storageId/head/lock';
+  app.post(headLock, valid({ param: storageParams, query: lockQuery }), async (c) => {
+    const { id, handle, givenClientKey, clientKey } = await openQueue(c.req.valid('param').storageId, c.req.valid('query').clientKey);
+    const q = c.req.valid('query');
+    const limit = Math.min(q.limit ?? 25, MAX_LOCK_HEAD_LIMIT);
+    const lockSecs = q.lockSecs ?? DEFAULT_LOCK_SECS;
+    const locked = limit === 0 ? undefined : await handle.listAndLockHead({ limit, lockSecs, clientKey });
+    const lockExpiresAt = locked?.lockExpiresAt.toISOString();
+    return dataResponse(201, {
+      limit,
+      lockSecs,
+      queueModifiedAt: await queueModifiedAt(handle),
+      hadMultipleClients: ctx.queueClients.hadMultipleClients(id),
+      queueHasLockedRequests: locked?.queueHasLockedRequests ?? (await handle.hasLockedRequests()),
+      clientKey: givenClientKey ?? null,
+      items: (locked?.items ?? []).map((request) => ({ ...request, lockExpiresAt })),
+    });
+  });
+
+  const requests = '/v2/request-queues/:storageId/requests';
+  app.post(requests, valid({ param: storageParams, query: placementQuery }), async (c) => {
+    const { handle } = await openQueue(c.req.valid('param').storageId, c.req.valid('query').clientKey);
+    const { forefront } = c.req.valid('query');
+    const request = toRequestData(parseJsonBody(await requestBody(c, ctx.maxBodyBytes)));
+    const { processedRequests } = await handle.addRequests([request], { forefront });
+    const result = processedRequests[0];
+    if (!result) throw new ApiError(500, 'internal-server-error', 'The request was not added');
+    return dataResponse(result.wasAlreadyPresent ? 200 : 201, result);
+  });
+  app.get(
+    requests,
+    valid({ param: storageParams, query: listRequestsQuery }),
+    async (c) => {
+      refuseHead(c);
+      const { handle } = await openQueue(c.req.valid('param').storageId, c.req.valid('query').clientKey);
+      const q = c.req.valid('query');
+      const limit = Math.min(q.limit ?? 100, 10_000);
+      const startId = q.cursor ?? q.exclusiveStartId;
+      const filter = q.filter && [...new Set(q.filter)];
+      for (const value of filter ?? []) {
+        if (!(REQUEST_STATE_FILTERS as readonly string[]).includes(value)) {
+          throw invalidInput(`filter takes ${REQUEST_STATE_FILTERS.join(', ')} (comma-separated), got ${JSON.stringify(value.slice(0, 40))}`);
+        }
+      }
+      // One state (or all three, which is every request) is paged by the client itself; two are
+      // read from the pages of every request and kept when they match.
+      const only = filter?.length === 1 ? (filter[0] as RequestStateFilter) : undefined;
+      const keepSome = filter !== undefined && filter.length === 2 ? filter : undefined;
+      const collected: Record<string, unknown>[] = [];
+      let after = startId;
+      let more = true;
+      // A filter can drop items of a page, so read on until the page is full or the queue ends.
+      while (collected.length < limit && more) {
+        const page = await handle.listRequests({
+          limit: limit - collected.length,
+          ...(after === undefined ? {} : { exclusiveStartId: after }),
+          ...(only === undefined ? {} : { filter: only }),
+        });
+        for (const request of page.items) {
+          const lockExpiresAt = page.lockExpiresAt.get(request.id);
+          if (keepSome) {
+            const state = request.handledAt !== undefined ? 'handled' : lockExpiresAt !== undefined ? 'locked' : 'pending';
+            if (!keepSome.includes(state)) continue;
+          }
+          collected.push(lockExpiresAt ? { ...request, lockExpiresAt: lockExpiresAt.toISOString() } : { ...request });
+        }
+        after = page.nextExclusiveStartId;
+        more = after !== undefined;
+      }
+      const last = collected.at(-1);
+      return dataResponse(200, {
+      items: collected,
+      count: collected.length,
+      limit,
+      exclusiveStartId: startId ?? null,
+      ...(more && last ? { nextCursor: String(last['id']) } : {}),
+      });
+    },
+  );
+
+  /** The body of a batch call: a JSON array of at most {@link MAX_BATCH} values. */
+  async function batchBody(c: C): Promise<unknown[]> {
+    const body = parseJsonBody(await requestBody(c, ctx.maxBodyBytes));
+    if (!Array.isArray(body)) throw invalidInput('The body must be a JSON array of requests');
+    if (body.length > MAX_BATCH) throw invalidInput(`A batch holds at most ${MAX_BATCH} requests, got ${body.length}`);
+    return body;
+  }
+
+  const batch = '/v2/request-queues/:storageId/requests/batch';
+  app.post(batch, valid({ param: storageParams, query: placementQuery }), async (c) => {
+    const { handle } = await openQueue(c.req.valid('param').storageId, c.req.valid('query').clientKey);
+    const body = await batchBody(c);
+    const { forefront } = c.req.valid('query');
+    const added = body.map((value, index) => toRequestData(value, `request at index ${index}`));
+    return dataResponse(201, await handle.addRequests(added, { forefront }));
+  });
+  app.delete(batch, valid({ param: storageParams, query: clientQuery }), async (c) => {
+    const { handle, clientKey } = await openQueue(c.req.valid('param').storageId, c.req.valid('query').clientKey);
+    const body = await batchBody(c);
+    const processedRequests: { id: string; uniqueKey: string }[] = [];
+    const unprocessedRequests: unknown[] = [];
+    for (const value of body) {
+      const ref = value as { id?: unknown; uniqueKey?: unknown };
+      let id = typeof ref?.id === 'string' ? ref.id : undefined;
+      if (id === undefined && typeof ref?.uniqueKey === 'string') id = toRequestData({ url: 'https://x.invalid', uniqueKey: ref.uniqueKey }).id;
+      if (id === undefined) {
+        unprocessedRequests.push(value);
+        continue;
+      }
+      const stored = await handle.getRequest(id);
+      try {
+        await handle.deleteRequest(id, { clientKey });
+      } catch (error) {
+        // A request another client holds stays; the caller learns which.
+        if (!StorageError.is(error, 'locked')) throw error;
+        unprocessedRequests.push(value);
+        continue;
+      }
+      processedRequests.push({ id, uniqueKey: stored?.uniqueKey ?? String(ref.uniqueKey ?? '') });
+    }
+    return dataResponse(200, { processedRequests, unprocessedRequests });
+  });
+
+  const unlock = '/v2/request-queues/:storageId/requests/unlock';
+  app.post(unlock, valid({ param: storageParams, query: clientQuery }), async (c) => {
+    const { handle, clientKey } = await openQueue(c.req.valid('param').storageId, c.req.valid('query').clientKey);
+    return dataResponse(200, { unlockedCount: await handle.unlockRequests({ clientKey }) });
+  });
+
+  const requestLock = '/v2/request-queues/:storageId/requests/:requestId/lock';
+  app.put(requestLock, valid({ param: requestParams, query: lockQuery }), async (c) => {
+    const { storageId, requestId } = c.req.valid('param');
+    const { handle, clientKey } = await openQueue(storageId, c.req.valid('query').clientKey);
+    const q = c.req.valid('query');
+    const { lockExpiresAt } = await handle.prolongRequestLock(requestId, { clientKey, lockSecs: q.lockSecs ?? DEFAULT_LOCK_SECS, forefront: q.forefront });
+    return dataResponse(200, { lockExpiresAt: lockExpiresAt.toISOString() });
+  });
+  app.delete(requestLock, valid({ param: requestParams, query: lockQuery }), async (c) => {
+    const { storageId, requestId } = c.req.valid('param');
+    const { handle, clientKey } = await openQueue(storageId, c.req.valid('query').clientKey);
+    await handle.deleteRequestLock(requestId, { clientKey, forefront: c.req.valid('query').forefront });
+    return emptyResponse();
+  });
+
+  const request = '/v2/request-queues/:storageId/requests/:requestId';
+  app.get(
+    request,
+    valid({ param: requestParams, query: clientQuery }),
+    async (c) => {
+      refuseHead(c);
+      const { storageId, requestId } = c.req.valid('param');
+      const { handle } = await openQueue(storageId, c.req.valid('query').clientKey);
+      const found = await handle.getRequest(requestId);
+      if (!found) throw recordNotFound(`Request "${requestId}" was not found`);
+      return dataResponse(200, found);
+    },
+  );
+  app.put(request, valid({ param: requestParams, query: placementQuery }), async (c) => {
+    const { storageId, requestId } = c.req.valid('param');
+    const { handle, clientKey } = await openQueue(storageId, c.req.valid('query').clientKey);
+    const { forefront } = c.req.valid('query');
+    const updated = toRequestData(parseJsonBody(await requestBody(c, ctx.maxBodyBytes)), 'request', requestId);
+    return dataResponse(200, await handle.updateRequest(updated, { forefront, clientKey }));
+  });
+  app.delete(request, valid({ param: requestParams, query: clientQuery }), async (c) => {
+    const { storageId, requestId } = c.req.valid('param');
+    const { handle, clientKey } = await openQueue(storageId, c.req.valid('query').clientKey);
+    await handle.deleteRequest(requestId, { clientKey });
+    return emptyResponse();
+  });
+
+  return [...new Set(app.routes.filter((route) => route.path.startsWith('/v2/') && !route.path.includes('*')).map((route) => route.path))];
+}
+
+/**
+ * The content type a record is served with: its own, or `application/octet-stream` when it cannot
+ * be an HTTP header (a control or non-Latin-1 character, stored by another writer or before such
+ * content types were refused): a stored record must not make every read of it a 500.
+ */
+function servableContentType(contentType: string): string {
+  try {
+    validateHeaderValue('content-type', contentType);
+    return contentType;
+  } catch {
+    return 'application/octet-stream';
+  }
+}
+
+/** Writes `chunk`, waiting while the client is slow to read; throws when the client went away. */
+async function writeChunk(res: ServerResponse, chunk: Buffer): Promise<void> {
+  if (res.destroyed) throw new Error('The client closed the connection');
+  if (res.write(chunk)) return;
+  await new Promise<void>((resolve, reject) => {
+    const onDrain = (): void => {
+      res.off('close', onClose);
+      resolve();
+    };
+    const onClose = (): void => {
+      res.off('drain', onDrain);
+      reject(new Error('The client closed the connection'));
+    };
+    res.once('drain', onDrain);
+    res.once('close', onClose);
+  });
+}
+
+/** `2024-05-01_12-30-45-123`: a moment as a file name can hold it. */
+function fileTimestamp(date: Date): string {
+  return date.toISOString().replace('T', '_').replace(/[:.]/g, '-').replace(/Z$/, '');
+}
+
+/**
+ * Answers a dataset items call in any format of the API (`format`: json, jsonl, csv, xlsx, xml,
+ * html, rss, with every option of the API), through the export engine of `@x/core`. The items are
+ * read a page at a time; an answer of more than one page is written as it is read (chunked), with
+ * backpressure and a turn of the event loop between pages, so one large read neither holds every
+ * item in memory nor keeps other clients waiting. Bad options, and items with too many columns for
+ * CSV, XLSX or HTML, are a 400 before anything is sent. `X-Apify-Pagination-Count` is the number of
+ * dataset positions the answer covers (as the Apify API counts it: items `clean`/`skipEmpty` drop
+ * are counted). `attachment=1` adds `Content-Disposition: attachment` with a file name.
+ */
+async function datasetItemsAnswer(c: C, handle: DatasetClient, id: string, q: z.output<typeof itemsQuery>): Promise<Response> {
+  const format = q.format ?? 'json';
+  const named = q.attachment || format === 'html' || format === 'rss' ? await handle.getMetadata() : undefined;
+  const label = named?.name ?? id;
+  const exported = await exportDatasetItems(handle, {
+    format,
+    offset: q.offset,
+    limit: q.limit,
+    desc: q.desc,
+    clean: q.clean,
+    skipHidden: q.skipHidden,
+    skipEmpty: q.skipEmpty,
+    fields: q.fields,
+    omit: q.omit,
+    unwind: q.unwind,
+    flatten: q.flatten,
+    // The API's default: a byte order mark for CSV only.
+    bom: q.bom ?? format === 'csv',
+    delimiter: q.delimiter,
+    skipHeaderRow: q.skipHeaderRow,
+    xmlRoot: q.xmlRoot,
+    xmlRow: q.xmlRow,
+    escapeFormulas: q.escapeFormulas,
+    title: `Dataset ${label}`,
+    pageSize: DATASET_PAGE,
+  });
+  // Every value is escaped, and every /v2 answer carries the API's sandboxing CSP: an HTML or
+  // RSS export opened in the server's origin runs nothing it holds.
+  const headers: Record<string, string> = {
+    ...API_HEADERS,
+    'content-type': exported.contentType,
+    'x-apify-pagination-offset': String(exported.offset),
+    'x-apify-pagination-limit': String(q.limit ?? NO_LIMIT),
+    'x-apify-pagination-count': String(exported.count),
+    'x-apify-pagination-total': String(exported.total),
+    'x-apify-pagination-desc': String(exported.desc),
+    ...(q.attachment ? { 'content-disposition': `attachment; filename="dataset_${label}_${fileTimestamp(new Date())}.${exported.extension}"` } : {}),
+  };
+  if (exported.count <= DATASET_PAGE) {
+    // One page: sent whole, with its length.
+    const body = await exported.toBuffer();
+    return new Response(body, { status: 200, headers: { ...headers, 'content-length': String(body.length) } });
+  }
+  const node = nodeOf(c);
+  if (!node) return new Response(Readable.toWeb(Readable.from(exported)) as WebReadableStream as ReadableStream, { status: 200, headers });
+  // On node, written straight to the response: backpressure, and a client that goes away ends the export.
+  const res = node.outgoing;
+  res.writeHead(200, headers);
+  for await (const chunk of exported) await writeChunk(res, chunk);
+  res.end();
+  return RESPONSE_ALREADY_SENT;
+}
