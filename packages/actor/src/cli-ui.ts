@@ -49,6 +49,16 @@ function tryOpen(address: string): void {
   }
 }
 
+/** True when the server serves the storage browser's page at `/` (its built files are there). */
+async function pageServed(serverUrl: string): Promise<boolean> {
+  try {
+    const answer = await fetch(`${serverUrl}/`, { method: 'HEAD' });
+    return answer.ok;
+  } catch {
+    return false;
+  }
+}
+
 /** Resolves at the first SIGINT or SIGTERM; a second one while closing ends the process at once. */
 function untilStopped(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
@@ -90,6 +100,10 @@ export async function runUi(options: { readonly storageDir: string; readonly por
   }
   const address = uiAddress(running.url, token);
   out.write(`Storage browser of ${storageDir}\n\n  ${address}\n\nThe token in the address is new for this session. Stop with Ctrl+C.\n`);
+  // In a clone that was never built, @x/server runs from its sources and has no page to serve.
+  if (!(await pageServed(running.url))) {
+    out.write(`\nThe page itself is not built in this copy of ${SERVER_PACKAGE} (only its API answers): run \`npx -y pnpm@10 build\` at the repository root, then start x-actor ui again.\n`);
+  }
   if (hasDesktop()) tryOpen(address);
   await untilStopped();
   await running.close();

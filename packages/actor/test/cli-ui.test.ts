@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Dataset } from '@x/core';
 import { FileSystemStorageClient } from '@x/fs-client';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -10,6 +11,17 @@ import { hasDesktop, newUiToken, openerOf, uiAddress } from '../src/cli-ui.js';
 import { cleanEnv, cliArgs, removeTempDirs, runCli, tempDir } from './helpers.js';
 
 afterAll(removeTempDirs);
+
+/** The storage browser's page in the workspace's @x/server, there once the package is built. */
+const SERVER_PAGE = fileURLToPath(new URL('../../server/dist/ui/index.html', import.meta.url));
+
+async function waitFor(check: () => boolean): Promise<void> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > 10_000) throw new Error('timed out waiting');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 /** The test's environment without a desktop, so that no browser is opened. */
 function headlessEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -83,6 +95,17 @@ describe('x-actor ui, a real process', () => {
       expect(listed.status).toBe(200);
       const body = (await listed.json()) as { data: { items: { name?: string; itemCount: number }[] } };
       expect(body.data.items.map((d) => [d.name, d.itemCount])).toContainEqual(['seen-by-ui', 1]);
+
+      // The page: served without the token when @x/server is built; otherwise the command says so.
+      const page = await fetch(`${base}/`);
+      if (existsSync(SERVER_PAGE)) {
+        expect(page.status).toBe(200);
+        expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+        expect(stdout).not.toContain('not built');
+      } else {
+        expect(page.status).toBe(404);
+        await waitFor(() => stdout.includes('not built'));
+      }
 
       // A second session gets another token.
       expect(token).not.toBe(newUiToken());
