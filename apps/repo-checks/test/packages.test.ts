@@ -68,7 +68,7 @@ describe.each(packages.map((p) => [p.manifest.name, p] as const))('%s as packed'
       const { sources } = JSON.parse(readFileSync(join(dir, map), 'utf8')) as { sources: string[] };
       for (const source of sources) expect(shipped.has(posix.join(posix.dirname(map), source)), `${map} -> ${source}`).toBe(true);
     }
-  });
+  }, 120_000);
 
   it('has a README that says what it is, how to install it, an example, and where the API reference is', () => {
     const readme = readFileSync(join(dir, 'README.md'), 'utf8');

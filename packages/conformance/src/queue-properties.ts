@@ -318,17 +318,17 @@ async function checkQueue(model: QueueModel, system: QueueSystem, step: string):
   expect(sortedByCodeUnits(locked), `${step}: listRequests lockExpiresAt (the locked requests)`).toEqual(
     byId.filter((r) => r.state === 'locked').map((r) => r.data.id),
   );
-  // The requests of each state, in pages of 2 in id order; lock expiries exactly for the locked ones.
+  // The requests of each state, in pages of 5 in id order; lock expiries exactly for the locked ones.
   for (const filter of ['pending', 'locked', 'handled'] as const) {
     const inState: RequestData[] = [];
     const expiring: string[] = [];
-    let statePage = await raw.listRequests({ limit: 2, filter });
+    let statePage = await raw.listRequests({ limit: 5, filter });
     for (let pages = 1; ; pages++) {
       inState.push(...statePage.items);
       expiring.push(...statePage.lockExpiresAt.keys());
       if (statePage.nextExclusiveStartId === undefined) break;
       if (pages > POOL.length) expect.fail(`${step}: listRequests({ filter: ${filter} }) keeps giving pages`);
-      statePage = await raw.listRequests({ limit: 2, filter, exclusiveStartId: statePage.nextExclusiveStartId });
+      statePage = await raw.listRequests({ limit: 5, filter, exclusiveStartId: statePage.nextExclusiveStartId });
     }
     const expected = byId.filter((r) => r.state === filter).map((r) => r.data);
     expect(inState, `${step}: listRequests({ filter: ${filter} })`).toEqual(expected);

@@ -38,7 +38,7 @@ describe('a 60,000-item dataset on the fs client', () => {
   afterAll(async () => {
     await server?.close();
     rmSync(dir, { recursive: true, force: true });
-  });
+  }, 120_000);
 
   it('small requests are answered while all 60,000 items are read (worst delay printed); the answer is whole and in order', async () => {
     // The same small GETs with nothing else going on, for a second: the machine's own noise.
