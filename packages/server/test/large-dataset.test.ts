@@ -84,9 +84,10 @@ describe('a 60,000-item dataset on the fs client', () => {
     // The loop ran during the read, not only after it: the server was not blocked.
     expect(delays.length).toBeGreaterThanOrEqual(5);
     // Target < 100 ms on a quiet machine. The bound is generous for a busy shared 2-core one (the
-    // whole suite runs in parallel in CI), and grows with the noise measured just before; reading
-    // the items synchronously held every other request for 1 s and more.
-    expect(worst).toBeLessThan(Math.max(400, 4 * idleWorst));
+    // whole suite, Chromium included, runs in parallel in CI: 408 ms was seen there once), and
+    // grows with the noise measured just before; reading the items synchronously held every other
+    // request for the whole read (1 s and more), which stays far above it.
+    expect(worst).toBeLessThan(Math.max(750, 4 * idleWorst));
   }, 120_000);
 
   it('pages across the read pages: offset, limit and desc', async () => {
