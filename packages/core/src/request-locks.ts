@@ -8,6 +8,7 @@ import type {
   LockedHead,
   ProlongRequestLockOptions,
   RequestStateFilter,
+  RequestsPage,
 } from './storage-client.js';
 
 /** The most requests one {@link RequestQueueClient.listAndLockHead} call takes. */
@@ -321,6 +322,17 @@ export class RequestQueueLocks {
     const slots = locked.slice(0, limit);
     const last = slots.at(-1);
     return locked.length > limit && last !== undefined ? { slots, nextExclusiveStartId: index.idOf(last) } : { slots };
+  }
+
+  /**
+   * A whole {@link RequestQueueClient.listRequests} page: the slots of {@link pageSlots}, read into
+   * requests by `read` (the client's own storage), with the lock expiry of each locked one.
+   */
+  pageRequests(options: ListRequestsOptions, read: (slots: readonly number[]) => RequestData[]): RequestsPage {
+    const { slots, nextExclusiveStartId } = this.pageSlots(options);
+    const items = read(slots);
+    const lockExpiresAt = this.expiriesOf(slots);
+    return nextExclusiveStartId === undefined ? { items, lockExpiresAt } : { items, lockExpiresAt, nextExclusiveStartId };
   }
 
   /** Forgets every lock. */

@@ -641,10 +641,7 @@ export class FsRequestQueue extends FsStorageBase implements RequestQueueClient 
   async listRequests(options: ListRequestsOptions): Promise<RequestsPage> {
     this.assertLive();
     this.accessedAt = Date.now();
-    const { slots, nextExclusiveStartId } = this.#locks.pageSlots(options);
-    const items = this.#readSlots(slots);
-    const lockExpiresAt = this.#locks.expiriesOf(slots);
-    return nextExclusiveStartId === undefined ? { items, lockExpiresAt } : { items, lockExpiresAt, nextExclusiveStartId };
+    return this.#locks.pageRequests(options, (slots) => this.#readSlots(slots));
   }
 
   async isEmpty(): Promise<boolean> {

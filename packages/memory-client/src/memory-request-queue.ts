@@ -177,10 +177,7 @@ export class MemoryRequestQueue extends MemoryStorageBase implements RequestQueu
   async listRequests(options: ListRequestsOptions): Promise<RequestsPage> {
     this.assertLive();
     this.#touch(false);
-    const { slots, nextExclusiveStartId } = this.#locks.pageSlots(options);
-    const items = slots.map((slot) => this.#read(slot));
-    const lockExpiresAt = this.#locks.expiriesOf(slots);
-    return nextExclusiveStartId === undefined ? { items, lockExpiresAt } : { items, lockExpiresAt, nextExclusiveStartId };
+    return this.#locks.pageRequests(options, (slots) => slots.map((slot) => this.#read(slot)));
   }
 
   async isEmpty(): Promise<boolean> {
