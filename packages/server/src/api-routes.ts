@@ -1,6 +1,4 @@
 import { validateHeaderValue, type ServerResponse } from 'node:http';
-import { Readable } from 'node:stream';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import {
   ANONYMOUS_CLIENT_KEY,
   DATASET_EXPORT_FORMATS,
@@ -18,14 +16,13 @@ import {
   type RequestStateFilter,
   type StorageKind,
 } from '@x/core';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
-import type { Context, Hono } from 'hono';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerDefault, FastifyBaseLogger } from 'fastify';
+import type { IncomingMessage, ServerResponse as NodeServerResponse } from 'node:http';
 import { z } from 'zod';
 import { datasetJson, keyValueStoreJson, requestQueueJson, toRequestData } from './api-models.js';
-import { API_HEADERS, ApiError, dataResponse, emptyResponse, invalidInput, parseJsonBody, recordNotFound } from './http-utils.js';
-import { queryBoolean, queryCount, queryList, queryOptionalBoolean, querySeconds, recordKey, storageRef, valid } from './schemas.js';
+import { API_HEADERS, ApiError, invalidInput, parseJsonBody, readBody, recordNotFound, sendData, sendEmpty } from './http-utils.js';
+import { queryBoolean, queryCount, queryList, queryOptionalBoolean, querySeconds, recordKey, storageRef, type ZodTypeProvider } from './schemas.js';
 import type { QueueClients } from './queue-clients.js';
-import { nodeOf, headerOf, requestBody, type ServerEnv } from './server-env.js';
 import type { Storages } from './storages.js';
 
 /** What the route handlers share. */
@@ -50,19 +47,38 @@ const NO_LIMIT = 999_999_999_999;
 /** Lock length when a lock call gives none. */
 const DEFAULT_LOCK_SECS = 60;
 
-type C = Context<ServerEnv>;
+/** The app as its routes see it: node's server, typed by the routes' zod schemas. */
+export type ServerInstance = FastifyInstance<RawServerDefault, IncomingMessage, NodeServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
 /** 405 `method-not-allowed`: the path is a route's, the method none of its. */
 export function methodNotAllowedError(method: string): ApiError {
   return new ApiError(405, 'method-not-allowed', `${method} is not allowed on this resource`);
 }
 
+/** The `Content-Type` of each request's body, kept from Fastify (see {@link setBodyContentTypeAside}). */
+const bodyContentTypes = new WeakMap<IncomingMessage, string>();
+
 /**
- * Called first by a GET handler: HEAD gets 405 there, as the API always answered it (Hono answers
- * a HEAD with the GET handler); only records and the storage browser's files answer HEAD.
+ * Takes the `Content-Type` header out of a request's headers, for {@link bodyContentType}. Fastify
+ * picks a body parser by it and answers 415 to a type it cannot parse, before any route runs; the
+ * API reads every body itself (JSON whatever the header says; a record's type checked as
+ * `setValue` checks it, 400 with its message) and Fastify, seeing none, leaves the body unread.
  */
-function refuseHead(c: C): void {
-  if (c.req.method === 'HEAD') throw methodNotAllowedError('HEAD');
+export function setBodyContentTypeAside(req: IncomingMessage): void {
+  const type = req.headers['content-type'];
+  if (type === undefined) return;
+  bodyContentTypes.set(req, type);
+  delete req.headers['content-type'];
+}
+
+/** The `Content-Type` the request came with. */
+function bodyContentType(request: FastifyRequest): string | undefined {
+  return bodyContentTypes.get(request.raw);
+}
+
+/** The request's body, read whole (decoded, within `limit` bytes: see {@link readBody}). */
+function requestBody(request: FastifyRequest, limit: number): Promise<Buffer> {
+  return readBody(request.raw, limit);
 }
 
 // Path parameters of each level.
@@ -112,7 +128,11 @@ const COLLECTIONS: readonly (readonly [string, StorageKind])[] = [
  * Declares every route of the API v2 on `app`, each with the schemas of its parameters. Returns
  * the routes' paths: another method on one of them is a 405 (see the app's not-found answer).
  */
-export function registerApiRoutes(app: Hono<ServerEnv>, ctx: RouteContext): string[] {
+export function registerApiRoutes(app: ServerInstance, ctx: RouteContext): string[] {
+  const paths = new Set<string>();
+  app.addHook('onRoute', (route) => {
+    if (route.url.startsWith('/v2/')) paths.add(route.url);
+  });
   async function metadataJson(kind: StorageKind, id: string, metadata: unknown): Promise<Record<string, unknown>> {
     switch (kind) {
       case 'dataset':
@@ -131,10 +151,9 @@ export function registerApiRoutes(app: Hono<ServerEnv>, ctx: RouteContext): stri
     const collection = `/v2/${segment}`;
     app.get(
       collection,
-      valid({ query: listQuery }),
-      async (c) => {
-        refuseHead(c);
-        const { offset = 0, limit: asked = MAX_LIST_LIMIT, desc, unnamed } = c.req.valid('query');
+      { schema: { querystring: listQuery } },
+      async (request, reply) => {
+        const { offset = 0, limit: asked = MAX_LIST_LIMIT, desc, unnamed } = request.query;
         const limit = Math.min(asked, MAX_LIST_LIMIT);
         let all = await ctx.storages.list(kind);
         if (!unnamed) all = all.filter((m) => m.name !== undefined);
@@ -142,32 +161,31 @@ export function registerApiRoutes(app: Hono<ServerEnv>, ctx: RouteContext): stri
         if (desc) all.reverse();
         const page = all.slice(offset, offset + limit);
         const items = await Promise.all(page.map((m) => metadataJson(kind, m.id, m)));
-        return dataResponse(200, { total: all.length, offset, limit, count: items.length, desc, items });
+        return sendData(reply, 200, { total: all.length, offset, limit, count: items.length, desc, items });
       },
     );
-    app.post(collection, valid({ query: createQuery }), async (c) => {
-      const { name } = c.req.valid('query');
+    app.post(collection, { schema: { querystring: createQuery } }, async (request, reply) => {
+      const { name } = request.query;
       const handle = name === undefined || name === '' ? await ctx.storages.create(kind, createStorageId()) : await ctx.storages.getOrCreate(kind, name);
       const metadata = await handle.getMetadata();
-      return dataResponse(201, await metadataJson(kind, metadata.id, metadata));
+      return sendData(reply, 201, await metadataJson(kind, metadata.id, metadata));
     });
 
     const storage = `${collection}/:storageId`;
     app.get(
       storage,
-      valid({ param: storageParams }),
-      async (c) => {
-        refuseHead(c);
-        const { id, handle } = await ctx.storages.resolve(kind, c.req.valid('param').storageId);
-        return dataResponse(200, await metadataJson(kind, id, await handle.getMetadata()));
+      { schema: { params: storageParams } },
+      async (request, reply) => {
+        const { id, handle } = await ctx.storages.resolve(kind, request.params.storageId);
+        return sendData(reply, 200, await metadataJson(kind, id, await handle.getMetadata()));
       },
     );
-    app.delete(storage, valid({ param: storageParams }), async (c) => {
-      const { id, handle } = await ctx.storages.resolve(kind, c.req.valid('param').storageId);
+    app.delete(storage, { schema: { params: storageParams } }, async (request, reply) => {
+      const { id, handle } = await ctx.storages.resolve(kind, request.params.storageId);
       await handle.drop();
       ctx.storages.forget(kind, id);
       if (kind === 'requestQueue') ctx.queueClients.forget(id);
-      return emptyResponse();
+      return sendEmpty(reply);
     });
   }
 
@@ -177,18 +195,17 @@ export function registerApiRoutes(app: Hono<ServerEnv>, ctx: RouteContext): stri
   const items = '/v2/datasets/:storageId/items';
   app.get(
     items,
-    valid({ param: storageParams, query: itemsQuery }),
-    async (c) => {
-      refuseHead(c);
-      const { id, handle } = await ctx.storages.resolve('dataset', c.req.valid('param').storageId);
-      return datasetItemsAnswer(c, handle, id, c.req.valid('query'));
+    { schema: { params: storageParams, querystring: itemsQuery } },
+    async (request, reply) => {
+      const { id, handle } = await ctx.storages.resolve('dataset', request.params.storageId);
+      return datasetItemsAnswer(reply, handle, id, request.query);
     },
   );
-  app.post(items, valid({ param: storageParams }), async (c) => {
-    const { handle } = await ctx.storages.resolve('dataset', c.req.valid('param').storageId);
-    const jsonItems = serializeDatasetItems(parseJsonBody(await requestBody(c, ctx.maxBodyBytes)));
+  app.post(items, { schema: { params: storageParams } }, async (request, reply) => {
+    const { handle } = await ctx.storages.resolve('dataset', request.params.storageId);
+    const jsonItems = serializeDatasetItems(parseJsonBody(await requestBody(request, ctx.maxBodyBytes)));
     if (jsonItems.length > 0) await handle.pushItems(jsonItems);
-    return emptyResponse(201);
+    return sendEmpty(reply, 201);
   });
 
   // -------------------------------------------------------------------------------------------
@@ -197,18 +214,17 @@ export function registerApiRoutes(app: Hono<ServerEnv>, ctx: RouteContext): stri
   const keys = '/v2/key-value-stores/:storageId/keys';
   app.get(
     keys,
-    valid({ param: storageParams, query: keysQuery }),
-    async (c) => {
-      refuseHead(c);
-      const { handle } = await ctx.storages.resolve('keyValueStore', c.req.valid('param').storageId);
-      const q = c.req.valid('query');
+    { schema: { params: storageParams, querystring: keysQuery } },
+    async (request, reply) => {
+      const { handle } = await ctx.storages.resolve('keyValueStore', request.params.storageId);
+      const q = request.query;
       const limit = Math.min(Math.max(q.limit ?? 1000, 1), 1000);
       const page = await handle.listKeys({
       limit,
       ...(q.exclusiveStartKey === undefined ? {} : { exclusiveStartKey: q.exclusiveStartKey }),
       ...(q.prefix === undefined ? {} : { prefix: q.prefix }),
       });
-      return dataResponse(200, {
+      return sendData(reply, 200, {
       items: page.items.map((item) => ({ key: item.key, size: item.size, contentType: item.contentType })),
       count: page.items.length,
       limit,
@@ -220,23 +236,24 @@ export function registerApiRoutes(app: Hono<ServerEnv>, ctx: RouteContext): stri
   );
 
   const record = '/v2/key-value-stores/:storageId/records/:key';
-  // GET and HEAD (Hono answers HEAD with the GET handler, without the body).
-  app.get(record, valid({ param: recordParams }), async (c) => {
-    const { storageId, key } = c.req.valid('param');
+  // GET and HEAD (node sends a HEAD answer's headers without the body). HEAD is declared only
+  // here and on the storage browser's files; elsewhere it is a 405.
+  app.route({ method: ['GET', 'HEAD'], url: record, schema: { params: recordParams }, handler: async (request, reply) => {
+    const { storageId, key } = request.params;
     const { handle } = await ctx.storages.resolve('keyValueStore', storageId);
     const found = await handle.getRecord(key);
     if (!found) throw recordNotFound(`Record "${key}" was not found`);
     const body = typeof found.body === 'string' ? Buffer.from(found.body, 'utf8') : found.body;
     // A stored page (text/html, image/svg+xml, …) runs nothing: every /v2 answer carries the API's sandboxing CSP.
-    return new Response(body, { status: 200, headers: { ...API_HEADERS, 'content-type': servableContentType(found.contentType), 'content-length': String(body.length) } });
-  });
-  app.on(['PUT', 'POST'], record, valid({ param: recordParams }), async (c) => {
-    const { storageId, key } = c.req.valid('param');
+    return reply.code(200).headers({ ...API_HEADERS, 'content-type': servableContentType(found.contentType) }).send(body);
+  } });
+  app.route({ method: ['PUT', 'POST'], url: record, schema: { params: recordParams }, handler: async (request, reply) => {
+    const { storageId, key } = request.params;
     const { handle } = await ctx.storages.resolve('keyValueStore', storageId);
-    const given = headerOf(c, 'content-type');
+    const given = bodyContentType(request);
     // The same check as setValue's: a type that is no media type is refused before the body is read.
     const contentType = given === undefined || given.trim() === '' ? 'application/octet-stream' : assertContentType(given, key);
-    const raw = await requestBody(c, ctx.maxBodyBytes);
+    const raw = await requestBody(request, ctx.maxBodyBytes);
     let body: string | Buffer = raw;
     if (isJsonContentType(contentType) || isTextContentType(contentType)) body = raw.toString('utf8');
     if (isJsonContentType(contentType)) {
@@ -250,13 +267,13 @@ export function registerApiRoutes(app: Hono<ServerEnv>, ctx: RouteContext): stri
       }
     }
     await handle.setRecord({ key, body, contentType });
-    return emptyResponse(201);
-  });
-  app.delete(record, valid({ param: recordParams }), async (c) => {
-    const { storageId, key } = c.req.valid('param');
+    return sendEmpty(reply, 201);
+  } });
+  app.delete(record, { schema: { params: recordParams } }, async (request, reply) => {
+    const { storageId, key } = request.params;
     const { handle } = await ctx.storages.resolve('keyValueStore', storageId);
     await handle.deleteRecord(key);
-    return emptyResponse();
+    return sendEmpty(reply);
   });
 
   // -------------------------------------------------------------------------------------------
@@ -276,13 +293,12 @@ export function registerApiRoutes(app: Hono<ServerEnv>, ctx: RouteContext): stri
   const head = '/v2/request-queues/:storageId/head';
   app.get(
     head,
-    valid({ param: storageParams, query: headQuery }),
-    async (c) => {
-      refuseHead(c);
-      const { id, handle } = await openQueue(c.req.valid('param').storageId, c.req.valid('query').clientKey);
-      const limit = Math.min(c.req.valid('query').limit ?? 100, MAX_HEAD_LIMIT);
+    { schema: { params: storageParams, querystring: headQuery } },
+    async (request, reply) => {
+      const { id, handle } = await openQueue(request.params.storageId, request.query.clientKey);
+      const limit = Math.min(request.query.limit ?? 100, MAX_HEAD_LIMIT);
       const listed = await handle.listHead({ limit });
-      return dataResponse(200, {
+      return sendData(reply, 200, {
       limit,
       queueModifiedAt: await queueModifiedAt(handle),
       hadMultipleClients: ctx.queueClients.hadMultipleClients(id),
@@ -293,14 +309,14 @@ export function registerApiRoutes(app: Hono<ServerEnv>, ctx: RouteContext): stri
   );
 
   const headLock = '/v2/request-queues/:storageId/head/lock';
-  app.post(headLock, valid({ param: storageParams, query: lockQuery }), async (c) => {
-    const { id, handle, givenClientKey, clientKey } = await openQueue(c.req.valid('param').storageId, c.req.valid('query').clientKey);
-    const q = c.req.valid('query');
+  app.post(headLock, { schema: { params: storageParams, querystring: lockQuery } }, async (request, reply) => {
+    const { id, handle, givenClientKey, clientKey } = await openQueue(request.params.storageId, request.query.clientKey);
+    const q = request.query;
     const limit = Math.min(q.limit ?? 25, MAX_LOCK_HEAD_LIMIT);
     const lockSecs = q.lockSecs ?? DEFAULT_LOCK_SECS;
     const locked = limit === 0 ? undefined : await handle.listAndLockHead({ limit, lockSecs, clientKey });
     const lockExpiresAt = locked?.lockExpiresAt.toISOString();
-    return dataResponse(201, {
+    return sendData(reply, 201, {
       limit,
       lockSecs,
       queueModifiedAt: await queueModifiedAt(handle),
@@ -312,22 +328,21 @@ export function registerApiRoutes(app: Hono<ServerEnv>, ctx: RouteContext): stri
   });
 
   const requests = '/v2/request-queues/:storageId/requests';
-  app.post(requests, valid({ param: storageParams, query: placementQuery }), async (c) => {
-    const { handle } = await openQueue(c.req.valid('param').storageId, c.req.valid('query').clientKey);
-    const { forefront } = c.req.valid('query');
-    const request = toRequestData(parseJsonBody(await requestBody(c, ctx.maxBodyBytes)));
-    const { processedRequests } = await handle.addRequests([request], { forefront });
+  app.post(requests, { schema: { params: storageParams, querystring: placementQuery } }, async (request, reply) => {
+    const { handle } = await openQueue(request.params.storageId, request.query.clientKey);
+    const { forefront } = request.query;
+    const added = toRequestData(parseJsonBody(await requestBody(request, ctx.maxBodyBytes)));
+    const { processedRequests } = await handle.addRequests([added], { forefront });
     const result = processedRequests[0];
     if (!result) throw new ApiError(500, 'internal-server-error', 'The request was not added');
-    return dataResponse(result.wasAlreadyPresent ? 200 : 201, result);
+    return sendData(reply, result.wasAlreadyPresent ? 200 : 201, result);
   });
   app.get(
     requests,
-    valid({ param: storageParams, query: listRequestsQuery }),
-    async (c) => {
-      refuseHead(c);
-      const { handle } = await openQueue(c.req.valid('param').storageId, c.req.valid('query').clientKey);
-      const q = c.req.valid('query');
+    { schema: { params: storageParams, querystring: listRequestsQuery } },
+    async (request, reply) => {
+      const { handle } = await openQueue(request.params.storageId, request.query.clientKey);
+      const q = request.query;
       const limit = Math.min(q.limit ?? 100, 10_000);
       const startId = q.cursor ?? q.exclusiveStartId;
       const filter = q.filter && [...new Set(q.filter)];
@@ -362,7 +377,7 @@ export function registerApiRoutes(app: Hono<ServerEnv>, ctx: RouteContext): stri
         more = after !== undefined;
       }
       const last = collected.at(-1);
-      return dataResponse(200, {
+      return sendData(reply, 200, {
       items: collected,
       count: collected.length,
       limit,
@@ -373,24 +388,24 @@ export function registerApiRoutes(app: Hono<ServerEnv>, ctx: RouteContext): stri
   );
 
   /** The body of a batch call: a JSON array of at most {@link MAX_BATCH} values. */
-  async function batchBody(c: C): Promise<unknown[]> {
-    const body = parseJsonBody(await requestBody(c, ctx.maxBodyBytes));
+  async function batchBody(request: FastifyRequest): Promise<unknown[]> {
+    const body = parseJsonBody(await requestBody(request, ctx.maxBodyBytes));
     if (!Array.isArray(body)) throw invalidInput('The body must be a JSON array of requests');
     if (body.length > MAX_BATCH) throw invalidInput(`A batch holds at most ${MAX_BATCH} requests, got ${body.length}`);
     return body;
   }
 
   const batch = '/v2/request-queues/:storageId/requests/batch';
-  app.post(batch, valid({ param: storageParams, query: placementQuery }), async (c) => {
-    const { handle } = await openQueue(c.req.valid('param').storageId, c.req.valid('query').clientKey);
-    const body = await batchBody(c);
-    const { forefront } = c.req.valid('query');
+  app.post(batch, { schema: { params: storageParams, querystring: placementQuery } }, async (request, reply) => {
+    const { handle } = await openQueue(request.params.storageId, request.query.clientKey);
+    const body = await batchBody(request);
+    const { forefront } = request.query;
     const added = body.map((value, index) => toRequestData(value, `request at index ${index}`));
-    return dataResponse(201, await handle.addRequests(added, { forefront }));
+    return sendData(reply, 201, await handle.addRequests(added, { forefront }));
   });
-  app.delete(batch, valid({ param: storageParams, query: clientQuery }), async (c) => {
-    const { handle, clientKey } = await openQueue(c.req.valid('param').storageId, c.req.valid('query').clientKey);
-    const body = await batchBody(c);
+  app.delete(batch, { schema: { params: storageParams, querystring: clientQuery } }, async (request, reply) => {
+    const { handle, clientKey } = await openQueue(request.params.storageId, request.query.clientKey);
+    const body = await batchBody(request);
     const processedRequests: { id: string; uniqueKey: string }[] = [];
     const unprocessedRequests: unknown[] = [];
     for (const value of body) {
@@ -412,58 +427,57 @@ export function registerApiRoutes(app: Hono<ServerEnv>, ctx: RouteContext): stri
       }
       processedRequests.push({ id, uniqueKey: stored?.uniqueKey ?? String(ref.uniqueKey ?? '') });
     }
-    return dataResponse(200, { processedRequests, unprocessedRequests });
+    return sendData(reply, 200, { processedRequests, unprocessedRequests });
   });
 
   const unlock = '/v2/request-queues/:storageId/requests/unlock';
-  app.post(unlock, valid({ param: storageParams, query: clientQuery }), async (c) => {
-    const { handle, clientKey } = await openQueue(c.req.valid('param').storageId, c.req.valid('query').clientKey);
-    return dataResponse(200, { unlockedCount: await handle.unlockRequests({ clientKey }) });
+  app.post(unlock, { schema: { params: storageParams, querystring: clientQuery } }, async (request, reply) => {
+    const { handle, clientKey } = await openQueue(request.params.storageId, request.query.clientKey);
+    return sendData(reply, 200, { unlockedCount: await handle.unlockRequests({ clientKey }) });
   });
 
   const requestLock = '/v2/request-queues/:storageId/requests/:requestId/lock';
-  app.put(requestLock, valid({ param: requestParams, query: lockQuery }), async (c) => {
-    const { storageId, requestId } = c.req.valid('param');
-    const { handle, clientKey } = await openQueue(storageId, c.req.valid('query').clientKey);
-    const q = c.req.valid('query');
+  app.put(requestLock, { schema: { params: requestParams, querystring: lockQuery } }, async (request, reply) => {
+    const { storageId, requestId } = request.params;
+    const { handle, clientKey } = await openQueue(storageId, request.query.clientKey);
+    const q = request.query;
     const { lockExpiresAt } = await handle.prolongRequestLock(requestId, { clientKey, lockSecs: q.lockSecs ?? DEFAULT_LOCK_SECS, forefront: q.forefront });
-    return dataResponse(200, { lockExpiresAt: lockExpiresAt.toISOString() });
+    return sendData(reply, 200, { lockExpiresAt: lockExpiresAt.toISOString() });
   });
-  app.delete(requestLock, valid({ param: requestParams, query: lockQuery }), async (c) => {
-    const { storageId, requestId } = c.req.valid('param');
-    const { handle, clientKey } = await openQueue(storageId, c.req.valid('query').clientKey);
-    await handle.deleteRequestLock(requestId, { clientKey, forefront: c.req.valid('query').forefront });
-    return emptyResponse();
+  app.delete(requestLock, { schema: { params: requestParams, querystring: lockQuery } }, async (request, reply) => {
+    const { storageId, requestId } = request.params;
+    const { handle, clientKey } = await openQueue(storageId, request.query.clientKey);
+    await handle.deleteRequestLock(requestId, { clientKey, forefront: request.query.forefront });
+    return sendEmpty(reply);
   });
 
-  const request = '/v2/request-queues/:storageId/requests/:requestId';
+  const requestPath = '/v2/request-queues/:storageId/requests/:requestId';
   app.get(
-    request,
-    valid({ param: requestParams, query: clientQuery }),
-    async (c) => {
-      refuseHead(c);
-      const { storageId, requestId } = c.req.valid('param');
-      const { handle } = await openQueue(storageId, c.req.valid('query').clientKey);
+    requestPath,
+    { schema: { params: requestParams, querystring: clientQuery } },
+    async (request, reply) => {
+      const { storageId, requestId } = request.params;
+      const { handle } = await openQueue(storageId, request.query.clientKey);
       const found = await handle.getRequest(requestId);
       if (!found) throw recordNotFound(`Request "${requestId}" was not found`);
-      return dataResponse(200, found);
+      return sendData(reply, 200, found);
     },
   );
-  app.put(request, valid({ param: requestParams, query: placementQuery }), async (c) => {
-    const { storageId, requestId } = c.req.valid('param');
-    const { handle, clientKey } = await openQueue(storageId, c.req.valid('query').clientKey);
-    const { forefront } = c.req.valid('query');
-    const updated = toRequestData(parseJsonBody(await requestBody(c, ctx.maxBodyBytes)), 'request', requestId);
-    return dataResponse(200, await handle.updateRequest(updated, { forefront, clientKey }));
+  app.put(requestPath, { schema: { params: requestParams, querystring: placementQuery } }, async (request, reply) => {
+    const { storageId, requestId } = request.params;
+    const { handle, clientKey } = await openQueue(storageId, request.query.clientKey);
+    const { forefront } = request.query;
+    const updated = toRequestData(parseJsonBody(await requestBody(request, ctx.maxBodyBytes)), 'request', requestId);
+    return sendData(reply, 200, await handle.updateRequest(updated, { forefront, clientKey }));
   });
-  app.delete(request, valid({ param: requestParams, query: clientQuery }), async (c) => {
-    const { storageId, requestId } = c.req.valid('param');
-    const { handle, clientKey } = await openQueue(storageId, c.req.valid('query').clientKey);
+  app.delete(requestPath, { schema: { params: requestParams, querystring: clientQuery } }, async (request, reply) => {
+    const { storageId, requestId } = request.params;
+    const { handle, clientKey } = await openQueue(storageId, request.query.clientKey);
     await handle.deleteRequest(requestId, { clientKey });
-    return emptyResponse();
+    return sendEmpty(reply);
   });
 
-  return [...new Set(app.routes.filter((route) => route.path.startsWith('/v2/') && !route.path.includes('*')).map((route) => route.path))];
+  return [...paths];
 }
 
 /**
@@ -480,9 +494,11 @@ function servableContentType(contentType: string): string {
   }
 }
 
+const CLIENT_GONE = 'The client closed the connection';
+
 /** Writes `chunk`, waiting while the client is slow to read; throws when the client went away. */
 async function writeChunk(res: ServerResponse, chunk: Buffer): Promise<void> {
-  if (res.destroyed) throw new Error('The client closed the connection');
+  if (res.destroyed) throw new Error(CLIENT_GONE);
   if (res.write(chunk)) return;
   await new Promise<void>((resolve, reject) => {
     const onDrain = (): void => {
@@ -491,7 +507,7 @@ async function writeChunk(res: ServerResponse, chunk: Buffer): Promise<void> {
     };
     const onClose = (): void => {
       res.off('drain', onDrain);
-      reject(new Error('The client closed the connection'));
+      reject(new Error(CLIENT_GONE));
     };
     res.once('drain', onDrain);
     res.once('close', onClose);
@@ -513,7 +529,7 @@ function fileTimestamp(date: Date): string {
  * dataset positions the answer covers (as the Apify API counts it: items `clean`/`skipEmpty` drop
  * are counted). `attachment=1` adds `Content-Disposition: attachment` with a file name.
  */
-async function datasetItemsAnswer(c: C, handle: DatasetClient, id: string, q: z.output<typeof itemsQuery>): Promise<Response> {
+async function datasetItemsAnswer(reply: FastifyReply, handle: DatasetClient, id: string, q: z.output<typeof itemsQuery>): Promise<FastifyReply> {
   const format = q.format ?? 'json';
   const named = q.attachment || format === 'html' || format === 'rss' ? await handle.getMetadata() : undefined;
   const label = named?.name ?? id;
@@ -553,15 +569,19 @@ async function datasetItemsAnswer(c: C, handle: DatasetClient, id: string, q: z.
   };
   if (exported.count <= DATASET_PAGE) {
     // One page: sent whole, with its length.
-    const body = await exported.toBuffer();
-    return new Response(body, { status: 200, headers: { ...headers, 'content-length': String(body.length) } });
+    return reply.code(200).headers(headers).send(await exported.toBuffer());
   }
-  const node = nodeOf(c);
-  if (!node) return new Response(Readable.toWeb(Readable.from(exported)) as WebReadableStream as ReadableStream, { status: 200, headers });
-  // On node, written straight to the response: backpressure, and a client that goes away ends the export.
-  const res = node.outgoing;
-  res.writeHead(200, headers);
-  for await (const chunk of exported) await writeChunk(res, chunk);
-  res.end();
-  return RESPONSE_ALREADY_SENT;
+  // Written straight to the node response: backpressure, and a client that goes away ends the
+  // export. A failure mid-answer cuts the connection: the client never sees a complete answer.
+  reply.hijack();
+  const res = reply.raw;
+  try {
+    res.writeHead(200, headers);
+    for await (const chunk of exported) await writeChunk(res, chunk);
+    res.end();
+  } catch (error) {
+    res.destroy();
+    if (!(error instanceof Error && error.message === CLIENT_GONE)) process.emitWarning(`@x/server: ${(error as Error)?.stack ?? String(error)}`);
+  }
+  return reply;
 }

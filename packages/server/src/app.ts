@@ -1,18 +1,13 @@
 import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
-import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import { StorageError, createRecordSignature, type StorageClient } from '@x/core';
-import { Hono, type Context } from 'hono';
-import { METHOD_NAME_ALL } from 'hono/router';
-import { PatternRouter } from 'hono/router/pattern-router';
-import { TrieRouter } from 'hono/router/trie-router';
+import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import FindMyWay from 'find-my-way';
 import { z } from 'zod';
-import { methodNotAllowedError, registerApiRoutes, type RouteContext } from './api-routes.js';
-import { ApiError, bodyTooLongToDiscard, discardBody, errorResponse, invalidInput, toApiError, type DiscardLimits } from './http-utils.js';
-
+import { methodNotAllowedError, registerApiRoutes, setBodyContentTypeAside, type RouteContext, type ServerInstance } from './api-routes.js';
+import { ApiError, bodyTooLongToDiscard, discardBody, invalidInput, sendError, toApiError, type DiscardLimits } from './http-utils.js';
 import { QueueClients } from './queue-clients.js';
-import { valid } from './schemas.js';
-import { headerOf, nodeOf, type ServerEnv } from './server-env.js';
+import { parseQueryString, zodValidatorCompiler } from './schemas.js';
 import { Storages } from './storages.js';
 import { UI_DIR, UI_HEADERS, readUiAsset } from './ui-assets.js';
 
@@ -47,11 +42,11 @@ export interface ServerAppOptions {
 }
 
 /**
- * The server's Hono app: the API v2 under `/v2` and the storage browser at `/`. Serve it with
- * `@hono/node-server` (as {@link startServer} does), whose node request and response it uses for
- * bodies and streamed exports; `app.request()` works too, on the Web `Request` alone.
+ * The server's Fastify app: the API v2 under `/v2` and the storage browser at `/`.
+ * {@link startServer} serves it on a node HTTP server (`app.routing`); `app.inject()` answers a
+ * request without one, as tests do.
  */
-export type ServerApp = Hono<ServerEnv>;
+export type ServerApp = ServerInstance;
 
 /** The default largest request body: 10 MiB (a 9 MiB dataset item fits with room to spare). */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -85,21 +80,15 @@ export function positiveInteger(value: number | undefined, fallback: number, nam
   return value;
 }
 
-/** A raw path under `/v2` (empty segments are no segments, as Hono routes `//v2` and `/v2/`). */
+/** A raw path under `/v2` (empty segments are no segments, as the router takes `//v2` and `/v2/`). */
 const UNDER_V2 = /^\/+v2(?:\/|$)/;
 
 /** A path segment that is `.` or `..`, also percent-encoded. */
 const DOT_SEGMENT = /(?:^|\/)(?:\.|%2e){1,2}(?:\/|$)/i;
 
 /** The path of the request target as the client sent it (before any URL normalization). */
-function rawPathOf(c: Context<ServerEnv>): string {
-  const node = nodeOf(c);
-  let target: string;
-  if (node) target = node.incoming.url ?? '/';
-  else {
-    const url = c.req.url;
-    target = url.slice(url.indexOf('/', url.indexOf('//') + 2));
-  }
+function rawPathOf(request: FastifyRequest): string {
+  const target = request.raw.url ?? '/';
   const queryAt = target.indexOf('?');
   return queryAt === -1 ? target : target.slice(0, queryAt);
 }
@@ -130,14 +119,14 @@ function pathSegments(rawPath: string): string[] {
 }
 
 /**
- * Makes the server's Hono app over `options.storageClient`: the Apify API v2 storage endpoints
+ * Makes the server's Fastify app over `options.storageClient`: the Apify API v2 storage endpoints
  * under `/v2` (datasets, key-value stores, request queues), each route declared once with the zod
  * schemas of its path and query parameters, and the storage browser's files at `/`, `/index.html`
  * and `/assets/*` (no token needed for them: the page asks for it and sends it to `/v2`).
  *
  * ```ts
  * const app = createServerApp({ storageClient: new MemoryStorageClient(), token: 'secret' });
- * const answer = await app.request('/v2/datasets', { headers: { authorization: 'Bearer secret' } });
+ * const answer = await app.inject({ url: '/v2/datasets', headers: { authorization: 'Bearer secret' } });
  * ```
  */
 export function createServerApp(options: ServerAppOptions): ServerApp {
@@ -160,10 +149,10 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   const ctx: RouteContext = { storages, queueClients: new QueueClients(), maxBodyBytes };
 
   /** A GET or HEAD of a record with a `signature` made with its store's own secret. */
-  async function validSignature(c: Context<ServerEnv>, signature: string): Promise<boolean> {
-    const method = c.req.method;
+  async function validSignature(request: FastifyRequest, signature: string): Promise<boolean> {
+    const method = request.method;
     if (method !== 'GET' && method !== 'HEAD') return false;
-    const [v2, collection, ref, sub, key, ...more] = pathSegments(rawPathOf(c));
+    const [v2, collection, ref, sub, key, ...more] = pathSegments(rawPathOf(request));
     if (v2 !== 'v2' || collection !== 'key-value-stores' || ref === undefined || sub !== 'records' || key === undefined || more.length > 0) return false;
     let secret: string | undefined;
     try {
@@ -178,8 +167,8 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
 
   let loopbackHostSeen: string | undefined;
   /** Without a token: only loopback `Host` names, and no `Origin` but the server's own. */
-  function assertSameMachine(c: Context<ServerEnv>): void {
-    const hostHeader = headerOf(c, 'host');
+  function assertSameMachine(request: FastifyRequest): void {
+    const hostHeader = request.headers.host;
     if (checkHost && (hostHeader === undefined || hostHeader !== loopbackHostSeen)) {
       const name = hostHeader === undefined ? undefined : hostName(hostHeader);
       if (name === undefined || !isLoopbackHost(name)) {
@@ -188,44 +177,44 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       // Clients send the same Host on every call: the last loopback one is not parsed again.
       loopbackHostSeen = hostHeader;
     }
-    const origin = headerOf(c, 'origin');
+    const origin = request.headers.origin;
     if (origin !== undefined && (hostHeader === undefined || origin.toLowerCase() !== `http://${hostHeader.trim().toLowerCase()}`)) {
       throw new ApiError(403, 'insufficient-permissions', 'This server has no token and refuses requests that web pages of other origins send');
     }
   }
 
-  /** The answer to an error: the API's JSON error, after dropping (or giving up on) an unread body. */
-  function answerError(c: Context<ServerEnv>, error: unknown): Response {
-    const node = nodeOf(c);
+  /** Answers an error: the API's JSON error, after dropping (or giving up on) an unread body. */
+  function answerError(request: FastifyRequest, reply: FastifyReply, error: unknown): FastifyReply | undefined {
+    const { raw: incoming } = request;
+    const outgoing = reply.raw;
     // A client that went away (mid-answer) needs no answer and is no server failure.
-    if (node && (node.outgoing.destroyed || node.incoming.socket.destroyed)) return RESPONSE_ALREADY_SENT;
-    const apiError = toApiError(error);
+    if (outgoing.destroyed || incoming.socket.destroyed) return undefined;
+    const apiError = frameworkApiError(error) ?? toApiError(error);
     if (apiError.status >= 500) process.emitWarning(`@x/server: ${(error as Error)?.stack ?? String(error)}`);
-    if (node) {
-      if (node.outgoing.headersSent) {
-        // Failed mid-answer (a streamed export): the client sees the connection cut, never a complete answer.
-        node.outgoing.destroy();
-        return RESPONSE_ALREADY_SENT;
-      }
-      if (!node.incoming.complete) {
-        // The body was not read whole: drop the rest so the connection can carry the next request,
-        // or, when that is more than we drop, say that the connection closes after this answer.
-        if (bodyTooLongToDiscard(node.incoming, discardLimits)) node.outgoing.setHeader('connection', 'close');
-        else discardBody(node.incoming, discardLimits);
-      }
+    if (outgoing.headersSent) {
+      // Failed mid-answer: the client sees the connection cut, never a complete answer.
+      outgoing.destroy();
+      return undefined;
     }
-    return errorResponse(apiError);
+    if (!incoming.complete) {
+      // The body was not read whole: drop the rest so the connection can carry the next request,
+      // or, when that is more than we drop, say that the connection closes after this answer.
+      if (bodyTooLongToDiscard(incoming, discardLimits)) reply.header('connection', 'close');
+      else discardBody(incoming, discardLimits);
+    }
+    return sendError(reply, apiError);
   }
 
   /** Whether a call carries the server's token (header or query), or a valid signature for the record it reads. */
-  async function assertAuthorized(c: Context<ServerEnv>, token: string): Promise<void> {
-    const header = headerOf(c, 'authorization');
+  async function assertAuthorized(request: FastifyRequest, token: string): Promise<void> {
+    const header = request.headers.authorization;
     if (header !== undefined && /^Bearer /i.test(header) && safeEqual(header.slice(7).trim(), token)) return;
-    const queryToken = c.req.query('token');
+    const query = request.query as Record<string, string | undefined>;
+    const queryToken = query['token'];
     if (queryToken !== undefined && safeEqual(queryToken, token)) return;
     // A signed record URL reads its record without the token.
-    const signature = c.req.query('signature');
-    if (signature !== undefined && (await validSignature(c, signature))) return;
+    const signature = query['signature'];
+    if (signature !== undefined && (await validSignature(request, signature))) return;
     // Say which of the two it is: no token at all, or a token that is not the server's.
     const tokenGiven = header !== undefined || queryToken !== undefined;
     throw new ApiError(
@@ -237,48 +226,97 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     );
   }
 
-  // PatternRouter: Hono's RegExpRouter cannot hold `/requests/batch` beside `/requests/:requestId`
-  // (SmartRouter would fall back to the TrieRouter), and on these routes PatternRouter matches in
-  // about half the TrieRouter's time.
-  const app = new Hono<ServerEnv>({ strict: false, router: new PatternRouter() });
-  app.onError((error, c) => answerError(c, error));
+  const app: ServerInstance = Fastify({
+    // No logger: errors of the storage are emitted as process warnings (see answerError).
+    logger: false,
+    // HEAD only where it is declared (records, the storage browser's files); elsewhere 405.
+    exposeHeadRoutes: false,
+    routerOptions: {
+      // `/v2/datasets/` and `//v2/datasets` are `/v2/datasets`.
+      ignoreTrailingSlash: true,
+      ignoreDuplicateSlashes: true,
+      // Path parameters are record keys and request ids; node's header limit bounds the URL.
+      maxParamLength: 64 * 1024,
+      // A repeated query parameter counts with its last value.
+      querystringParser: parseQueryString,
+    },
+    // Answers of the router itself (a malformed percent-encoding): the API's 400.
+    frameworkErrors: (error, request, reply) => {
+      answerError(request, reply, error);
+    },
+  }).withTypeProvider();
+  app.setValidatorCompiler(zodValidatorCompiler);
+  // Bodies are read by the routes themselves (decoded, within maxBodyBytes): no parser reads them.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
+  app.setErrorHandler((error, request, reply) => {
+    answerError(request, reply, error);
+  });
 
   // Every call: the same-machine rule, a plain path, and under /v2 the token (or a signed record
   // URL) before anything else. (The headers of every answer, API_HEADERS or the storage browser's,
   // are in each answer's own.)
-  app.use(async (c, next) => {
-    if (token === undefined) assertSameMachine(c);
-    const rawPath = rawPathOf(c);
-    assertPlainPath(rawPath);
-    if (token !== undefined && UNDER_V2.test(rawPath)) await assertAuthorized(c, token);
-    await next();
+  app.addHook('onRequest', (request, _reply, done) => {
+    setBodyContentTypeAside(request.raw);
+    try {
+      if (token === undefined) assertSameMachine(request);
+      const rawPath = rawPathOf(request);
+      assertPlainPath(rawPath);
+      if (token !== undefined && UNDER_V2.test(rawPath)) {
+        assertAuthorized(request, token).then(() => done(), done);
+        return;
+      }
+    } catch (error) {
+      done(error as Error);
+      return;
+    }
+    done();
   });
 
   // The API: each route with the schemas of its parameters.
-  const apiRoutes = new TrieRouter<true>();
-  for (const path of registerApiRoutes(app, ctx)) apiRoutes.add(METHOD_NAME_ALL, path, true);
-  app.notFound((c) => {
+  const apiRoutes = FindMyWay({ ignoreTrailingSlash: true, ignoreDuplicateSlashes: true, maxParamLength: 64 * 1024 });
+  for (const path of registerApiRoutes(app, ctx)) apiRoutes.on('GET', path, () => {});
+  app.setNotFoundHandler((request, reply) => {
     // A route's path with a method none of its handlers takes (HEAD of a route without GET too).
-    if (apiRoutes.match(METHOD_NAME_ALL, c.req.path)[0].length > 0) return answerError(c, methodNotAllowedError(c.req.method));
-    const underV2 = UNDER_V2.test(rawPathOf(c));
-    return answerError(c, new ApiError(404, 'page-not-found', underV2 ? 'This API endpoint does not exist' : 'This API endpoint does not exist; the API is under /v2'));
+    const path = rawPathOf(request);
+    if (apiRoutes.find('GET', path) !== null) return answerError(request, reply, methodNotAllowedError(request.method));
+    const underV2 = UNDER_V2.test(path);
+    return answerError(request, reply, new ApiError(404, 'page-not-found', underV2 ? 'This API endpoint does not exist' : 'This API endpoint does not exist; the API is under /v2'));
   });
 
   // The storage browser: GET and HEAD of its files, no token needed.
-  const uiFile = async (pathname: string): Promise<Response | undefined> => {
+  const sendUiFile = async (pathname: string, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const asset = await readUiAsset(pathname, uiDir);
     if (asset === undefined) return undefined;
-    return new Response(asset.body, {
-      status: 200,
-      headers: { ...UI_HEADERS, 'content-type': asset.contentType, 'content-length': String(asset.body.length), 'cache-control': asset.cacheControl },
-    });
+    return reply
+      .code(200)
+      .headers({ ...UI_HEADERS, 'content-type': asset.contentType, 'cache-control': asset.cacheControl })
+      .send(asset.body);
   };
-  app.get('/', async (c) => {
-    const answer = await uiFile('/');
-    if (answer) return answer;
-    throw new ApiError(404, 'page-not-found', 'The storage browser is not built here (run the package build); the API is under /v2');
+  const notFound = (): ApiError => new ApiError(404, 'page-not-found', 'This API endpoint does not exist; the API is under /v2');
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/',
+    handler: async (_request, reply) => {
+      const answer = await sendUiFile('/', reply);
+      if (answer) return answer;
+      throw new ApiError(404, 'page-not-found', 'The storage browser is not built here (run the package build); the API is under /v2');
+    },
   });
-  app.get('/index.html', async (c) => (await uiFile('/index.html')) ?? c.notFound());
-  app.get('/assets/:name', valid({ param: z.object({ name: z.string() }) }), async (c) => (await uiFile(`/assets/${c.req.valid('param').name}`)) ?? c.notFound());
+  app.route({ method: ['GET', 'HEAD'], url: '/index.html', handler: async (_request, reply) => (await sendUiFile('/index.html', reply)) ?? Promise.reject(notFound()) });
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: '/assets/:name',
+    schema: { params: z.object({ name: z.string() }) },
+    handler: async (request, reply) => (await sendUiFile(`/assets/${request.params.name}`, reply)) ?? Promise.reject(notFound()),
+  });
   return app;
+}
+
+/** The API error of an error Fastify itself raises (a 4xx of its own), if it is one. */
+function frameworkApiError(error: unknown): ApiError | undefined {
+  if (error instanceof ApiError) return undefined;
+  const { code, statusCode, message } = error as { code?: unknown; statusCode?: unknown; message?: unknown };
+  if (typeof code !== 'string' || !code.startsWith('FST_') || typeof statusCode !== 'number' || statusCode < 400 || statusCode >= 500) return undefined;
+  return new ApiError(statusCode, 'invalid-input', `Invalid request: ${String(message)}`);
 }

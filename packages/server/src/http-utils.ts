@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
+import type { FastifyReply } from 'fastify';
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
-import type { Readable, Transform } from 'node:stream';
+import type { Transform } from 'node:stream';
 import { MAX_JSON_DEPTH, StorageError, jsonTextExceedsDepth } from '@x/core';
 
 /** An error answered as `{"error":{"type","message"}}` with an HTTP status. */
@@ -81,32 +82,31 @@ export const API_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'";
 
 /**
  * Headers of every API answer: its CSP, and nothing to be sniffed into another type (a JSON or
- * text body read as HTML). Part of each answer's own headers (not set on the node response
- * beforehand), so that node writes them in one step, on any adapter.
+ * text body read as HTML). Part of each answer's own headers, so that node writes them in one step.
  */
 export const API_HEADERS: Readonly<Record<string, string>> = { 'x-content-type-options': 'nosniff', 'content-security-policy': API_CSP };
 
 /** Headers of every JSON answer. */
-const JSON_HEADERS: Readonly<Record<string, string>> = { ...API_HEADERS, 'content-type': 'application/json; charset=utf-8' };
+export const JSON_HEADERS: Readonly<Record<string, string>> = { ...API_HEADERS, 'content-type': 'application/json; charset=utf-8' };
 
-/** A JSON answer (its length is set when it is written). */
-export function jsonResponse(status: number, value: unknown): Response {
-  return new Response(JSON.stringify(value), { status, headers: JSON_HEADERS });
+/** Sends a JSON answer (its length is set when it is written). */
+export function sendJson(reply: FastifyReply, status: number, value: unknown): FastifyReply {
+  return reply.code(status).headers(JSON_HEADERS).send(JSON.stringify(value));
 }
 
-/** A `{"data": value}` answer. */
-export function dataResponse(status: number, value: unknown): Response {
-  return jsonResponse(status, { data: value });
+/** Sends a `{"data": value}` answer. */
+export function sendData(reply: FastifyReply, status: number, value: unknown): FastifyReply {
+  return sendJson(reply, status, { data: value });
 }
 
-/** An empty answer (204 by default). */
-export function emptyResponse(status = 204): Response {
-  return new Response(null, { status, headers: API_HEADERS });
+/** Sends an empty answer (204 by default). */
+export function sendEmpty(reply: FastifyReply, status = 204): FastifyReply {
+  return reply.code(status).headers(API_HEADERS).send();
 }
 
-/** The answer to an API error: `{"error":{"type","message"}}` with its status. */
-export function errorResponse(error: ApiError): Response {
-  return jsonResponse(error.status, { error: { type: error.type, message: error.message } });
+/** Sends the answer to an API error: `{"error":{"type","message"}}` with its status. */
+export function sendError(reply: FastifyReply, error: ApiError): FastifyReply {
+  return sendJson(reply, error.status, { error: { type: error.type, message: error.message } });
 }
 
 function decoderFor(encoding: string): Transform | undefined {
@@ -127,33 +127,15 @@ function tooLarge(limit: number, actual: number | string): ApiError {
   return new ApiError(413, 'request-too-large', `The request body is too large (limit: ${limit} bytes, actual length: ${actual} bytes)`);
 }
 
-/** A request body to read: a node request, or a stream with the request's headers. */
-export interface BodySource {
-  /** The body's bytes as they come over the wire (still encoded). */
-  readonly stream: Readable;
-  /** The `Content-Length` header, if any. */
-  readonly contentLength: string | undefined;
-  /** The `Content-Encoding` header, if any. */
-  readonly contentEncoding: string | undefined;
-  /** Whether the whole body has arrived (for a stream that closes early). */
-  complete(): boolean;
-}
-
-/** The body of a node request. */
-export function nodeBody(req: IncomingMessage): BodySource {
-  return { stream: req, contentLength: req.headers['content-length'], contentEncoding: req.headers['content-encoding'], complete: () => req.complete };
-}
-
 /**
  * Reads a request body, decoding `gzip`, `deflate` and `br`, and fails with 413 when it (or what
  * it decodes to) is over `limit` bytes. On failure it stops reading and leaves the rest of the
  * body on the connection: the caller answers and then discards it ({@link discardBody}).
  */
-export function readBody(body: BodySource, limit: number): Promise<Buffer> {
-  const req = body.stream;
-  const declared = Number(body.contentLength ?? Number.NaN);
+export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(req.headers['content-length'] ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit, declared));
-  const encoding = (body.contentEncoding ?? 'identity').trim().toLowerCase();
+  const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   let decoder: Transform | undefined;
   if (encoding !== 'identity' && encoding !== '') {
     decoder = decoderFor(encoding);
@@ -192,7 +174,7 @@ export function readBody(body: BodySource, limit: number): Promise<Buffer> {
     const onError = (error: Error): void =>
       finish(invalidInput(`The request body cannot be read${encoding === 'identity' ? '' : ` as ${encoding}`}: ${error.message}`));
     const onClose = (): void => {
-      if (!body.complete()) finish(invalidInput('The request body ended before it was complete'));
+      if (!req.complete) finish(invalidInput('The request body ended before it was complete'));
     };
     source.on('data', onData);
     source.on('end', onEnd);

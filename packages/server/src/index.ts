@@ -1,7 +1,7 @@
 /**
  * `@x/server`: an HTTP server speaking the Apify API v2 storage endpoints over any storage client
  * of `@x/core`; the peer `@x/cloud-client` is tested against, and a storage service many crawler
- * processes can share. It is a Hono app ({@link createServerApp}) on `@hono/node-server`
+ * processes can share. It is a Fastify app ({@link createServerApp}) on a node HTTP server
  * ({@link startServer}).
  *
  * @packageDocumentation
@@ -18,10 +18,10 @@ export {
   type ServerOptions,
   type RunningServer,
 } from './start-server.js';
-/** The server's Hono app, to test or to serve on an adapter of your own; the CSP of every API answer. */
+/** The server's Fastify app, to test (`app.inject()`) or to serve on a server of your own; the CSP of every API answer. */
 export { createServerApp, API_CSP, type ServerApp, type ServerAppOptions } from './app.js';
-/** The Hono environment of the app: the node request and response on `@hono/node-server`. */
-export type { ServerEnv, NodeBindings } from './server-env.js';
+/** Fastify's type provider for the zod schemas of the app's routes. */
+export type { ZodTypeProvider } from './schemas.js';
 /** The most requests one batch call takes (25, as the Apify API). */
 export { MAX_BATCH } from './api-routes.js';
 /** Parses the command line of the `x-storage-server` bin and makes its storage client. */

@@ -1,9 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { getRequestListener, RequestError } from '@hono/node-server';
 import { StorageError } from '@x/core';
 import { createServerApp, isLoopbackHost, positiveInteger, type ServerAppOptions } from './app.js';
-import { API_HEADERS } from './http-utils.js';
 
 export { isLoopbackHost } from './app.js';
 
@@ -51,7 +49,7 @@ export const DEFAULT_MAX_CONNECTIONS = 512;
 /**
  * Starts an HTTP server that serves the Apify API v2 storage endpoints (datasets, key-value
  * stores, request queues) over `storageClient`, and the storage browser at `/`: the app of
- * {@link createServerApp} on a node HTTP server through `@hono/node-server`. Listens on 127.0.0.1
+ * {@link createServerApp} on a node HTTP server (Fastify's `app.routing`). Listens on 127.0.0.1
  * unless `host` says otherwise.
  *
  * ```ts
@@ -78,18 +76,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
   const keepAliveTimeout = positiveInteger(options.keepAliveTimeoutMs, DEFAULT_KEEP_ALIVE_TIMEOUT_MS, 'keepAliveTimeoutMs');
   const maxConnections = positiveInteger(options.maxConnections, DEFAULT_MAX_CONNECTIONS, 'maxConnections');
 
-  const listener = getRequestListener(app.fetch, {
-    // Only for the URL of a request without a Host header (HTTP/1.0); the app checks Host itself.
-    hostname: 'localhost',
-    // The app drops an unread body after an error answer itself, within its own limits.
-    autoCleanupIncoming: false,
-    // A request target the adapter cannot make a URL of (a backslash in the path, …).
-    errorHandler: (error) =>
-      new Response(JSON.stringify({ error: { type: 'invalid-input', message: error instanceof RequestError ? `Invalid request: ${error.message}` : 'Invalid request' } }), {
-        status: 400,
-        headers: { ...API_HEADERS, 'content-type': 'application/json; charset=utf-8' },
-      }),
-  });
+  await app.ready();
   let requestCount = 0;
   const server = createServer(
     {
@@ -101,7 +88,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
     },
     (req: IncomingMessage, res: ServerResponse) => {
       requestCount++;
-      void listener(req, res);
+      app.routing(req, res);
     },
   );
   server.maxConnections = maxConnections;
@@ -125,7 +112,7 @@ export async function startServer(options: ServerOptions): Promise<RunningServer
       closing ??= new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
-      });
+      }).then(() => app.close());
       return closing;
     },
   };
