@@ -1,6 +1,7 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, posix, relative } from 'node:path';
+import { basename, dirname, join, posix } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { publishedPackages, repoRoot, run } from './repo.js';
 
@@ -24,11 +25,23 @@ let packing: Promise<Map<string, string[]>> | undefined;
 /**
  * The files `npm pack` would put in the tarball of the package in `dir` (one `npm pack --dry-run`
  * for every package, as starting npm takes a while).
+ *
+ * npm packs a copy of each package folder without its `node_modules`: in the workspace, npm
+ * would read the whole tree of dependencies behind pnpm's links to look for bundled ones, which
+ * takes seconds per package, and a package that bundles none (checked here) packs the same files
+ * either way (the same tarball, byte for byte).
  */
 async function packedFiles(dir: string): Promise<string[]> {
   packing ??= (async () => {
-    const folders = packages.map((p) => `./${relative(repoRoot, p.dir)}`);
-    const result = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts', ...folders], { cwd: repoRoot });
+    for (const { manifest } of packages) expect(manifest.bundleDependencies ?? manifest.bundledDependencies, manifest.name).toBeUndefined();
+    const copies = mkdtempSync(join(tmpdir(), 'x-pack-copies-'));
+    made.push(copies);
+    for (const { dir: from } of packages) {
+      const modules = join(from, 'node_modules');
+      cpSync(from, join(copies, basename(from)), { recursive: true, verbatimSymlinks: true, filter: (source) => source !== modules });
+    }
+    const folders = packages.map((p) => `./${basename(p.dir)}`);
+    const result = await run('npm', ['pack', '--dry-run', '--json', '--ignore-scripts', ...folders], { cwd: copies });
     expect(result.status, result.stderr).toBe(0);
     const packs = JSON.parse(result.stdout) as (PackResult & { name: string })[];
     return new Map(packs.map((pack) => [pack.name, pack.files.map((file) => file.path).sort()]));
@@ -81,12 +94,27 @@ describe.each(packages.map((p) => [p.manifest.name, p] as const))('%s as packed'
   });
 });
 
+/**
+ * The command that starts pnpm: the workspace's own (a root devDependency, the version of
+ * `packageManager`), or else `npx -y pnpm@10`, which asks the registry first.
+ */
+function pnpmCommand(): [string, ...string[]] {
+  try {
+    const manifestPath = createRequire(join(repoRoot, 'package.json')).resolve('pnpm');
+    const { bin } = JSON.parse(readFileSync(manifestPath, 'utf8')) as { bin: Record<string, string> };
+    return [process.execPath, join(dirname(manifestPath), bin['pnpm']!)];
+  } catch {
+    return ['npx', '-y', 'pnpm@10'];
+  }
+}
+
 describe('a tarball made by pnpm pack', () => {
   it('has README.md and LICENSE, and the workspace: ranges replaced by versions', async () => {
     const actor = packages.find((p) => p.manifest.name === '@x/actor')!;
     const out = mkdtempSync(join(tmpdir(), 'x-pack-'));
     made.push(out);
-    const packed = await run('npx', ['-y', 'pnpm@10', 'pack', '--pack-destination', out], { cwd: actor.dir, timeoutMs: 120_000 });
+    const [command, ...args] = pnpmCommand();
+    const packed = await run(command, [...args, 'pack', '--pack-destination', out], { cwd: actor.dir, timeoutMs: 120_000 });
     expect(packed.status, packed.stderr).toBe(0);
     const tarball = join(out, `x-actor-${actor.manifest.version}.tgz`);
     const listing = await run('tar', ['-tzf', tarball], { cwd: out });

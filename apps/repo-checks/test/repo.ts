@@ -18,6 +18,8 @@ export interface Manifest {
   readonly types?: string;
   readonly engines?: Record<string, string>;
   readonly dependencies?: Record<string, string>;
+  readonly bundleDependencies?: unknown;
+  readonly bundledDependencies?: unknown;
 }
 
 /** The published packages: every package under `packages/` that is not private. */

@@ -1,12 +1,18 @@
 import { readFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, describe, expect, it } from 'vitest';
-import { cleanEnv, nodeTsArgs, packageDir, removeTempDirs, runNode, tempDir } from './helpers.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { builtActorFixture, cleanEnv, packageDir, removeTempDirs, runNode, tempDir } from './helpers.js';
 
-const fixture = join(packageDir, 'test', 'fixtures', 'main-actor.ts');
+// test/fixtures/main-actor.ts, compiled once to run on the build of @x/actor with plain node (a
+// start through tsx would compile the sources each time).
+let fixture: string;
+
+beforeAll(async () => {
+  fixture = await builtActorFixture();
+});
 
 function runFixture(mode: string, storageDir: string) {
-  return runNode([...nodeTsArgs, fixture], { cwd: packageDir, env: cleanEnv({ FIXTURE_MODE: mode, CRAWLEE_STORAGE_DIR: storageDir }) });
+  return runNode([fixture], { cwd: packageDir, env: cleanEnv({ FIXTURE_MODE: mode, CRAWLEE_STORAGE_DIR: storageDir }) });
 }
 
 afterAll(removeTempDirs);

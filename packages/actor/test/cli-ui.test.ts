@@ -8,7 +8,7 @@ import { FileSystemStorageClient } from '@x/fs-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import { CLI_USAGE, CliUsageError, parseCliArgs } from '../src/cli-args.js';
 import { hasDesktop, newUiToken, openerOf, uiAddress } from '../src/cli-ui.js';
-import { cleanEnv, cliArgs, removeTempDirs, runCli, tempDir } from './helpers.js';
+import { built, builtCliArgs, cleanEnv, removeTempDirs, runCli, tempDir } from './helpers.js';
 
 afterAll(removeTempDirs);
 
@@ -68,7 +68,8 @@ describe('x-actor ui, a real process', () => {
     await dataset.pushData([{ a: 1 }]);
     await seed.close();
 
-    const child = spawn(process.execPath, [...cliArgs, 'ui', '--storage-dir', storageDir, '--port', '0'], { cwd: tempDir(), env: headlessEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    built('server');
+    const child = spawn(process.execPath, [...builtCliArgs(), 'ui', '--storage-dir', storageDir, '--port', '0'], { cwd: tempDir(), env: headlessEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
@@ -124,15 +125,18 @@ describe('x-actor ui, a real process', () => {
     const dir = tempDir();
     const file = join(dir, 'not-a-folder');
     writeFileSync(file, 'x');
-    const notFolder = await runCli(['ui', '--storage-dir', file], { cwd: dir, env: headlessEnv() });
-    expect(notFolder.status).toBe(2);
-    expect(notFolder.stderr).toBe(`x-actor: ui: the storage folder ${file} is not a folder\n`);
-
+    built('server');
     const blocker = createServer();
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     try {
       const { port } = blocker.address() as { port: number };
-      const taken = await runCli(['ui', '--storage-dir', join(dir, 'st'), '--port', String(port)], { cwd: dir, env: headlessEnv() });
+      // Two processes at once: they share nothing.
+      const [notFolder, taken] = await Promise.all([
+        runCli(['ui', '--storage-dir', file], { cwd: dir, env: headlessEnv() }),
+        runCli(['ui', '--storage-dir', join(dir, 'st'), '--port', String(port)], { cwd: dir, env: headlessEnv() }),
+      ]);
+      expect(notFolder.status).toBe(2);
+      expect(notFolder.stderr).toBe(`x-actor: ui: the storage folder ${file} is not a folder\n`);
       expect(taken.status).toBe(1);
       expect(taken.stderr.trim().split('\n')).toHaveLength(1);
       expect(taken.stderr).toMatch(/^x-actor: .*(EADDRINUSE|in use)/);

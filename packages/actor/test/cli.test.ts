@@ -9,8 +9,11 @@ import { CLI_USAGE, CliUsageError, parseCliArgs } from '../src/cli-args.js';
 import { exportDataset, findDataset } from '../src/cli-export.js';
 import { prepareRun } from '../src/cli-run.js';
 import { ProgressBar, wantsProgressBar } from '../src/progress-bar.js';
-import { cleanEnv, cliArgs, nodeTsArgs, packageDir, removeTempDirs, runCli, tempDir, withoutNpmConfig } from './helpers.js';
+import { builtActorFixture, builtCliArgs, cleanEnv, removeTempDirs, runCli, tempDir, withoutNpmConfig } from './helpers.js';
 import { readCsv, readHtmlTable, readXlsx, readXml } from '../../core/test/export-readers.js';
+
+// The bin runs in child processes from the build, as an installed package runs it (see
+// builtCliArgs); repo-bins.test.ts runs it from the sources through tsx.
 
 afterAll(removeTempDirs);
 
@@ -56,8 +59,8 @@ describe('x-actor arguments', () => {
 describe('x-actor run', () => {
   it('writes the input, runs a real Actor with CRAWLEE_STORAGE_DIR absolute, exits with its code', async () => {
     const cwd = tempDir();
-    const fixture = join(packageDir, 'test', 'fixtures', 'main-actor.ts');
-    const result = await runCli(['run', '--input', '{"greeting":"hello"}', '--', process.execPath, ...nodeTsArgs, fixture], {
+    const fixture = await builtActorFixture();
+    const result = await runCli(['run', '--input', '{"greeting":"hello"}', '--', process.execPath, fixture], {
       cwd,
       env: cleanEnv({ FIXTURE_MODE: 'success' }),
     });
@@ -88,25 +91,31 @@ describe('x-actor run', () => {
   });
 
   it('without a start script (or a package.json), says what to do instead of npm\'s error, and writes nothing', async () => {
+    const manifest = JSON.stringify({ name: 'my-actor', private: true, scripts: { test: 'true' } });
     const cwd = tempDir();
-    writeFileSync(join(cwd, 'package.json'), JSON.stringify({ name: 'my-actor', private: true, scripts: { test: 'true' } }));
-    const noScript = await runCli(['run', '--input', '{"a":1}'], { cwd });
+    writeFileSync(join(cwd, 'package.json'), manifest);
+    const empty = tempDir();
+    // npm starts server.js when there is no start script, also from a folder below: that still runs.
+    const withServer = tempDir();
+    writeFileSync(join(withServer, 'package.json'), manifest);
+    writeFileSync(join(withServer, 'server.js'), 'console.log("SERVER RAN")');
+    mkdirSync(join(withServer, 'sub'));
+    // Three folders of their own, so the three runs can go at once.
+    const [noScript, noPackage, server] = await Promise.all([
+      runCli(['run', '--input', '{"a":1}'], { cwd }),
+      runCli(['run'], { cwd: empty }),
+      runCli(['run'], { cwd: join(withServer, 'sub'), env: withoutNpmConfig(cleanEnv()) }),
+    ]);
     expect(noScript.status).toBe(2);
     expect(noScript.stdout).toBe('');
     expect(noScript.stderr).toBe(
       `x-actor: run: ${join(cwd, 'package.json')} has no "start" script to run: add one, such as "start": "node main.js", or give the command to run after "--", e.g. x-actor run -- node main.js\n`,
     );
     expect(existsSync(join(cwd, 'storage'))).toBe(false);
-    const empty = tempDir();
-    const noPackage = await runCli(['run'], { cwd: empty });
     expect(noPackage.status).toBe(2);
     expect(noPackage.stderr).toBe(
       `x-actor: run: there is no package.json in ${empty} or above to "npm start": run x-actor in your Actor's folder, or give the command to run after "--", e.g. x-actor run -- node main.js\n`,
     );
-    // npm starts server.js when there is no start script, also from a folder below: that still runs.
-    writeFileSync(join(cwd, 'server.js'), 'console.log("SERVER RAN")');
-    mkdirSync(join(cwd, 'sub'));
-    const server = await runCli(['run'], { cwd: join(cwd, 'sub'), env: withoutNpmConfig(cleanEnv()) });
     expect(server.stderr).toBe('');
     expect(server.status).toBe(0);
     expect(server.stdout).toContain('SERVER RAN');
@@ -195,7 +204,7 @@ describe('x-actor storages and export', () => {
   });
 
   it.skipIf(spawnSync('script', ['--version']).status !== 0)('shows a progress bar on a terminal for a large dataset', () => {
-    const command = [process.execPath, ...cliArgs, 'export', 'default', '--format', 'json', '--output', 'tty.json'].map((a) => `'${a}'`).join(' ');
+    const command = [process.execPath, ...builtCliArgs(), 'export', 'default', '--format', 'json', '--output', 'tty.json'].map((a) => `'${a}'`).join(' ');
     const result = spawnSync('script', ['-qec', command, '/dev/null'], { cwd, env: cleanEnv(), encoding: 'utf8', timeout: 30_000 });
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('Exporting 1500 items [');

@@ -3,24 +3,26 @@ import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanEnv, nodeTsArgs, packageDir, removeTempDirs, runAsync, tempDir } from './helpers.js';
+import { built, cleanEnv, removeTempDirs, runAsync, tempDir } from './helpers.js';
 
 afterAll(removeTempDirs);
 
-const actorUrl = pathToFileURL(join(packageDir, 'src', 'index.ts')).href;
-const memoryClientUrl = pathToFileURL(join(packageDir, '..', 'memory-client', 'src', 'index.ts')).href;
+// The programs run on the builds of the packages with plain node (a start through tsx would
+// compile the sources each time); @x/actor loads the build of @x/cloud-client.
+const builtUrl = (pkg: string): string => pathToFileURL(built(pkg)).href;
 
 /**
  * Runs a small Actor program in its own process and gives back what it reported: how the cloud
  * storage failed and how long that took.
  */
 async function runProgram(body: string, env: Record<string, string>): Promise<{ code?: string; message?: string; seconds: number }> {
+  built('cloud-client');
   const dir = tempDir('x-actor-fail-fast-');
   const file = join(dir, 'main.mjs');
   writeFileSync(
     file,
-    `import { Actor } from '${actorUrl}';
-import { MemoryStorageClient } from '${memoryClientUrl}';
+    `import { Actor } from '${builtUrl('actor')}';
+import { MemoryStorageClient } from '${builtUrl('memory-client')}';
 const started = Date.now();
 const out = {};
 try { ${body} } catch (e) { out.code = e.code; out.message = e.message; }
@@ -29,7 +31,7 @@ if (Actor.isInitialized()) await Actor.exit();
 console.log(JSON.stringify(out));
 `,
   );
-  const result = await runAsync(process.execPath, [...nodeTsArgs, file], { cwd: dir, env: cleanEnv({ ...env, APIFY_LOG_LEVEL: 'off' }) });
+  const result = await runAsync(process.execPath, [file], { cwd: dir, env: cleanEnv({ ...env, APIFY_LOG_LEVEL: 'off' }) });
   expect(result.stderr).toBe('');
   expect(result.status).toBe(0);
   return JSON.parse(result.stdout.trim().split('\n').at(-1)!) as { code?: string; message?: string; seconds: number };
@@ -43,8 +45,9 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-describe('cloud storage without its configuration fails at once', () => {
-  it('forceCloud without APIFY_TOKEN: a typed error naming APIFY_TOKEN, before any call is made', async () => {
+// At once: the wait for the unreachable server's deadline overlaps the other programs.
+describe.concurrent('cloud storage without its configuration fails at once', () => {
+  it('forceCloud without APIFY_TOKEN: a typed error naming APIFY_TOKEN, before any call is made', async ({ expect }) => {
     const out = await runProgram(
       `await Actor.init({ storageClient: new MemoryStorageClient() });
 await Actor.pushData({ local: 'still works' });
@@ -57,14 +60,14 @@ await Actor.openDataset('results', { forceCloud: true });`,
     expect(out.seconds).toBeLessThan(5);
   });
 
-  it('APIFY_IS_AT_HOME without APIFY_TOKEN: Actor.init fails the same way', async () => {
+  it('APIFY_IS_AT_HOME without APIFY_TOKEN: Actor.init fails the same way', async ({ expect }) => {
     const out = await runProgram('await Actor.init();', { APIFY_IS_AT_HOME: '1' });
     expect(out.code).toBe('invalid-argument');
     expect(out.message).toContain('APIFY_TOKEN');
     expect(out.seconds).toBeLessThan(5);
   });
 
-  it('an unreachable APIFY_API_BASE_URL fails within about 10 s, naming the URL', async () => {
+  it('an unreachable APIFY_API_BASE_URL fails within about 10 s, naming the URL', async ({ expect }) => {
     const baseUrl = `http://127.0.0.1:${await closedPort()}`;
     const out = await runProgram(
       `await Actor.init({ storageClient: new MemoryStorageClient() });
@@ -78,9 +81,9 @@ await Actor.openKeyValueStore('remote', { forceCloud: true });`,
     expect(out.seconds).toBeLessThan(20);
   });
 
-  it('a server of your own without a token is fine: the check is for the Apify platform', async () => {
+  it('a server of your own without a token is fine: the check is for the Apify platform', async ({ expect }) => {
     const out = await runProgram(
-      `const { startServer } = await import('${pathToFileURL(join(packageDir, '..', 'server', 'src', 'index.ts')).href}');
+      `const { startServer } = await import('${builtUrl('server')}');
 const server = await startServer({ storageClient: new MemoryStorageClient() });
 process.env.APIFY_API_BASE_URL = server.url;
 try {

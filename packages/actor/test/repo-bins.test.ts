@@ -7,36 +7,44 @@ import { cleanEnv, packageDir, removeTempDirs, runAsync, tempDir, withoutNpmConf
 // The README runs the bins as `npx x-actor …` and `npx x-storage-server …` in a clone of the
 // repository. These run them the same way, from the repository's root, in child processes
 // (`--no-install`: npx must find them in the workspace, never fetch a package of that name).
+// An npx start reads the whole dependency tree of the workspace (seconds of CPU), and npm lets one
+// npx at a time use its cache: only what is about npx goes through it.
 
 afterAll(removeTempDirs);
 
 const repoRoot = join(packageDir, '..', '..');
 const versionOf = (pkg: string): string => (JSON.parse(readFileSync(join(repoRoot, 'packages', pkg, 'package.json'), 'utf8')) as { version: string }).version;
 
+// One npx waits for another: 60 s for each, and for the tests that run them.
 function npx(args: string[], env: Record<string, string> = {}) {
-  return runAsync('npx', ['--no-install', ...args], { cwd: repoRoot, env: withoutNpmConfig(cleanEnv(env)) });
+  return runAsync('npx', ['--no-install', ...args], { cwd: repoRoot, env: withoutNpmConfig(cleanEnv(env)), timeoutMs: 60_000 });
 }
 
-describe('the bins in a clone of the repository', () => {
+describe.concurrent('the bins in a clone of the repository', () => {
   it("the root package.json names both launchers as its bins, so npx finds them (without depending on the packages, which would put their files in every turbo task's hash)", () => {
     const root = JSON.parse(readFileSync(join(repoRoot, 'package.json'), 'utf8')) as { bin: Record<string, string>; devDependencies: Record<string, string> };
     expect(root.bin).toEqual({ 'x-actor': 'packages/actor/bin/x-actor.js', 'x-storage-server': 'packages/server/bin/x-storage-server.js' });
     expect(Object.values(root.devDependencies).filter((range) => range.startsWith('workspace:'))).toEqual([]);
   });
 
-  it('npx x-actor --version and npx x-storage-server --version print the packages\' versions', async () => {
-    const [actor, server, actorShort] = await Promise.all([npx(['x-actor', '--version']), npx(['x-storage-server', '--version']), npx(['x-actor', '-v'])]);
+  it('npx x-actor --version and npx x-storage-server --version print the packages\' versions', async ({ expect }) => {
+    // -v is the bin's own alias of --version: the launcher npx runs, started directly.
+    const [actor, server, actorShort] = await Promise.all([
+      npx(['x-actor', '--version']),
+      npx(['x-storage-server', '--version']),
+      runAsync(process.execPath, [join(repoRoot, 'packages', 'actor', 'bin', 'x-actor.js'), '-v'], { cwd: repoRoot }),
+    ]);
     expect(actor).toMatchObject({ status: 0, stdout: `${versionOf('actor')}\n` });
     expect(server).toMatchObject({ status: 0, stdout: `${versionOf('server')}\n` });
     expect(actorShort).toMatchObject({ status: 0, stdout: `${versionOf('actor')}\n` });
-  });
+  }, 60_000);
 
-  it('npx x-actor storages works from the root, on the folder of CRAWLEE_STORAGE_DIR', async () => {
+  it('npx x-actor storages works from the root, on the folder of CRAWLEE_STORAGE_DIR', async ({ expect }) => {
     const storageDir = tempDir('x-actor-bins-');
     const result = await npx(['x-actor', 'storages'], { CRAWLEE_STORAGE_DIR: storageDir });
     expect(result.stderr).toBe('');
     expect(result).toMatchObject({ status: 0, stdout: `No storages in ${storageDir}\n` });
-  });
+  }, 60_000);
 });
 
 describe('a bin launcher before any build', () => {
@@ -54,9 +62,8 @@ describe('a bin launcher before any build', () => {
 
   it('runs the TypeScript source through tsx, with the arguments and the exit code', async () => {
     const launcher = unbuiltCopy('actor', 'x-actor', true);
-    const version = await runAsync(process.execPath, [launcher, '--version'], { cwd: repoRoot });
+    const [version, bad] = await Promise.all([runAsync(process.execPath, [launcher, '--version'], { cwd: repoRoot }), runAsync(process.execPath, [launcher, 'export'], { cwd: repoRoot })]);
     expect(version).toMatchObject({ status: 0, stdout: `${versionOf('actor')}\n` });
-    const bad = await runAsync(process.execPath, [launcher, 'export'], { cwd: repoRoot });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain('x-actor: export: give exactly one DATASET');
   });

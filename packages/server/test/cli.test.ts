@@ -1,14 +1,39 @@
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CliUsageError, parseCliArgs } from '../src/index.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
-const nodeArgs = ['--conditions=@x/source', '--import', 'tsx', 'src/cli.ts'];
 
-function runCli(args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const result = spawnSync(process.execPath, [...nodeArgs, ...args], { cwd: packageDir, encoding: 'utf8', timeout: 20_000 });
-  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+/**
+ * Node arguments that start the command from the build, as an installed package runs it (a start
+ * through tsx would compile the sources each time); the test command builds every package first.
+ */
+function nodeArgs(): string[] {
+  const cli = join(packageDir, 'dist', 'cli.js');
+  for (const file of [cli, join(packageDir, '..', 'core', 'dist', 'index.js'), join(packageDir, '..', 'memory-client', 'dist', 'index.js')]) {
+    if (!existsSync(file)) throw new Error(`${file} is missing: this test runs the built packages; build them first with npx -y pnpm@10 build (the test command, npx -y pnpm@10 test, builds before it tests)`);
+  }
+  return [cli];
+}
+
+/** Runs the command to its end, without blocking, so several can run at once. */
+function runCli(args: string[], env: NodeJS.ProcessEnv = process.env): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...nodeArgs(), ...args], { cwd: packageDir, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.once('error', reject);
+    child.once('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, stdout, stderr });
+    });
+  });
 }
 
 describe('x-storage-server command line', () => {
@@ -56,35 +81,27 @@ describe('x-storage-server command line', () => {
     expect(() => parseCliArgs([], { X_STORAGE_SERVER_TOKEN: '' })).toThrow(/X_STORAGE_SERVER_TOKEN/);
   });
 
-  it('refuses a non-loopback --host without a token (exit 2), and an empty token from the environment', () => {
-    const remote = runCli(['--host', '0.0.0.0', '--port', '0']);
+  it('refuses a non-loopback --host without a token (exit 2), and an empty token from the environment', async () => {
+    const [remote, emptyEnv] = await Promise.all([runCli(['--host', '0.0.0.0', '--port', '0']), runCli(['--port', '0'], { ...process.env, X_STORAGE_SERVER_TOKEN: '' })]);
     expect(remote.status).toBe(2);
     expect(remote.stderr).toContain('--unsafe-no-token-remote');
-    const emptyEnv = spawnSync(process.execPath, [...nodeArgs, '--port', '0'], {
-      cwd: packageDir,
-      encoding: 'utf8',
-      timeout: 20_000,
-      env: { ...process.env, X_STORAGE_SERVER_TOKEN: '' },
-    });
     expect(emptyEnv.status).toBe(2);
     expect(emptyEnv.stderr).toContain('X_STORAGE_SERVER_TOKEN');
   });
 
-  it('bad arguments: one line on stderr and exit code 2; --help prints usage', () => {
-    const bad = runCli(['--port', 'abc']);
+  it('bad arguments: one line on stderr and exit code 2; --help prints usage', async () => {
+    const [bad, unknown, help] = await Promise.all([runCli(['--port', 'abc']), runCli(['--bogus']), runCli(['--help'])]);
     expect(bad.status).toBe(2);
     expect(bad.stderr.trim().split('\n')).toHaveLength(1);
     expect(bad.stderr).toContain('--port');
-    const unknown = runCli(['--bogus']);
     expect(unknown.status).toBe(2);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
-    const help = runCli(['--help']);
     expect(help.status).toBe(0);
     expect(help.stdout).toContain('Usage: x-storage-server');
   });
 
   it('serves in memory on a free loopback port and stops on SIGTERM', async () => {
-    const child = spawn(process.execPath, [...nodeArgs, '--port', '0', '--memory', '--token', 'cli-token'], { cwd: packageDir, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs(), '--port', '0', '--memory', '--token', 'cli-token'], { cwd: packageDir, stdio: ['ignore', 'pipe', 'pipe'] });
     try {
       const url = await new Promise<string>((resolve, reject) => {
         let out = '';
