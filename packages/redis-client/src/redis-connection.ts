@@ -1,4 +1,4 @@
-import { ErrorReply, RESP_TYPES, TimeoutError, createClient, createCluster, type RedisArgument } from '@redis/client';
+import { ErrorReply, RESP_TYPES, RedisClient, RedisCluster, TimeoutError, type RedisArgument, type RedisClusterOptions } from '@redis/client';
 import { StorageError, type StorageErrorCode } from '@x/core';
 import type { LuaScript } from './lua-scripts.js';
 
@@ -36,6 +36,19 @@ const SCRIPT_ERRORS: Readonly<Record<string, StorageErrorCode>> = {
 const IO_REPLIES = new Set(['OOM', 'LOADING', 'BUSY', 'MASTERDOWN', 'READONLY', 'CLUSTERDOWN', 'TRYAGAIN', 'NOREPLICAS', 'MISCONF']);
 
 const BUFFER_REPLIES = { [RESP_TYPES.BLOB_STRING]: Buffer, [RESP_TYPES.SIMPLE_STRING]: Buffer } as const;
+
+/**
+ * node-redis builds a class with a method per Redis command (some 500) for each configuration, and
+ * keeps only the last one, keyed by the JSON of the options: `createClient` rebuilds it (tens of ms,
+ * much garbage) whenever the process made a node-redis client with other options in between (a
+ * client of another URL, the node clients of a cluster, the application's own). The factories of
+ * node-redis take the class's configuration apart from the client's options: made once, on first
+ * use, they serve every connection of the process. Ours has no modules, functions or scripts, and
+ * the protocol (RESP) of each client comes from its options, so the class is the one
+ * `createClient` would build.
+ */
+let clientFactory: ReturnType<typeof RedisClient.factory> | undefined;
+let clusterFactory: ReturnType<typeof RedisCluster.factory> | undefined;
 
 /** The part of a node-redis client or cluster this connection uses. */
 interface RawClient {
@@ -88,17 +101,24 @@ export class RedisConnection {
   constructor(options: RedisConnectionOptions) {
     this.#timeoutMs = options.timeoutMs;
     this.#cluster = options.cluster;
-    // Reconnect for ever, backing off up to 2 s: the deadline of each operation bounds the wait.
-    const socket = { connectTimeout: Math.min(options.timeoutMs, 5_000), reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, 2_000) };
+    // Reconnect for ever, backing off up to 2 s: the deadline of each operation bounds the wait. At
+    // most half the timeout, though: a call waiting when Redis comes back must not time out while
+    // the client sleeps until its next attempt (a 1.5 s timeout against a 2 s pause did).
+    const maxPauseMs = Math.min(2_000, options.timeoutMs / 2);
+    const socket = { connectTimeout: Math.min(options.timeoutMs, 5_000), reconnectStrategy: (retries: number) => Math.min(50 * 2 ** retries, maxPauseMs) };
     // No default timeout of node-redis (5 s, an AbortSignal per command): the deadline of each
     // operation is ours (see #sendOnce).
     const defaultCommandOptions = { timeout: 0 };
     if (options.cluster) {
-      const cluster = createCluster({ rootNodes: [{ url: options.url }], defaults: { socket }, commandOptions: defaultCommandOptions });
+      // The cluster reads commandOptions from its options too (the factory's type leaves it out).
+      const clusterOptions: RedisClusterOptions = { rootNodes: [{ url: options.url }], defaults: { socket }, commandOptions: defaultCommandOptions };
+      clusterFactory ??= RedisCluster.factory();
+      const cluster = clusterFactory(clusterOptions);
       this.#client = cluster;
       this.#send = (firstKey, args, { timeout, buffers }) => cluster.sendCommand(firstKey, false, [...args], commandOptions(timeout, buffers));
     } else {
-      const client = createClient({ url: options.url, socket, commandOptions: defaultCommandOptions });
+      clientFactory ??= RedisClient.factory();
+      const client = clientFactory({ url: options.url, socket, commandOptions: defaultCommandOptions });
       this.#client = client;
       this.#send = (_firstKey, args, { timeout, buffers }) => client.sendCommand(args, commandOptions(timeout, buffers));
     }

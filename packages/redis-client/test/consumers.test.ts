@@ -1,12 +1,14 @@
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { Dataset, RequestQueue } from '@x/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisStorageClient } from '../src/index.js';
+import { prepareFixture } from './bundle-fixture.js';
 import { RedisServer, redisBinariesAvailable, uniquePrefix } from './redis-servers.js';
 
-const packageDir = fileURLToPath(new URL('..', import.meta.url));
 const COUNT = 5000;
 const VICTIM_AFTER = 300;
 
@@ -17,11 +19,8 @@ interface Consumer {
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>;
 }
 
-function startConsumer(url: string, prefix: string, queueName: string, victimAfter: number): Consumer {
-  const child = spawn(process.execPath, ['--conditions=@x/source', '--import', 'tsx', 'test/fixtures/consumer.ts', url, prefix, queueName, String(victimAfter)], {
-    cwd: packageDir,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+function startConsumer(command: readonly string[], url: string, prefix: string, queueName: string, victimAfter: number): Consumer {
+  const child = spawn(process.execPath, [...command, url, prefix, queueName, String(victimAfter)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }>((resolve) =>
@@ -41,11 +40,18 @@ const available = redisBinariesAvailable('redis-client consumers');
 
 describe.skipIf(!available)('four consumer processes on one Redis queue', () => {
   let server: RedisServer;
+  let consumerCommand: string[];
+  let bundleDir: string | undefined;
   beforeAll(async () => {
+    bundleDir = mkdtempSync(join(tmpdir(), 'x-redis-consumer-'));
     // A server of the test's own: it drops every connection, which must not hit anyone else's.
-    server = await RedisServer.start();
+    // The consumer's bundle is built meanwhile.
+    [server, consumerCommand] = await Promise.all([RedisServer.start(), prepareFixture('consumer', bundleDir)]);
   });
-  afterAll(() => server?.stop());
+  afterAll(async () => {
+    await server?.stop();
+    if (bundleDir) rmSync(bundleDir, { recursive: true, force: true });
+  });
 
   it(`handle each of ${COUNT} requests exactly once while one is killed with SIGKILL and every connection is dropped`, { timeout: 180_000 }, async () => {
     const prefix = uniquePrefix('consumers');
@@ -56,9 +62,9 @@ describe.skipIf(!available)('four consumer processes on one Redis queue', () => 
       const { processedRequests } = await queue.addRequests(Array.from({ length: COUNT }, (_, i) => `https://example.com/item/${i}`));
       expect(processedRequests.filter((r) => !r.wasAlreadyPresent)).toHaveLength(COUNT);
 
-      const victim = startConsumer(server.url, prefix, 'work', VICTIM_AFTER);
+      const victim = startConsumer(consumerCommand, server.url, prefix, 'work', VICTIM_AFTER);
       consumers.push(victim);
-      for (let i = 0; i < 3; i++) consumers.push(startConsumer(server.url, prefix, 'work', 0));
+      for (let i = 0; i < 3; i++) consumers.push(startConsumer(consumerCommand, server.url, prefix, 'work', 0));
 
       // The victim stops with requests locked; it is killed there, mid-run.
       const holding = (await nextJson(victim))['holding'] as string[];

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createClient, createCluster } from '@redis/client';
+import { afterAll } from 'vitest';
 
 /** The Redis the tests use: `REDIS_URL`, else the service on 127.0.0.1:6379. */
 export const REDIS_URL = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
@@ -70,34 +71,77 @@ async function keysOn(client: { sendCommand(args: string[]): Promise<unknown> },
   return found;
 }
 
+/** The part of a connected node-redis client the helpers use. */
+interface HelperClient {
+  readonly isReady: boolean;
+  sendCommand(args: string[]): Promise<unknown>;
+  destroy(): void;
+}
+
+/**
+ * One node-redis client per URL for the helpers below, made on first use. A fresh client per call
+ * would cost a connection, and node-redis caches the class of its command methods for one set of
+ * options only: a helper client with options of its own between two storage clients made it
+ * rebuild that class every time. No reconnection is tried: a client that failed (its server was
+ * killed) is dropped and made again next time. They are closed when the test file ends.
+ */
+const helperClients = new Map<string, Promise<HelperClient>>();
+
+function helperClient(url: string): Promise<HelperClient> {
+  const known = helperClients.get(url);
+  if (known) return known;
+  const client = createClient({ url, socket: { reconnectStrategy: false } });
+  const connected: Promise<HelperClient> = client.connect().then(() => client);
+  const drop = (): void => {
+    if (helperClients.get(url) === connected) helperClients.delete(url);
+  };
+  client.on('error', drop);
+  client.on('end', drop);
+  connected.catch(drop);
+  helperClients.set(url, connected);
+  return connected;
+}
+
+/** Runs `use` with the helper client of `url`, made again when the one kept is no longer ready. */
+async function withHelperClient<T>(url: string, use: (client: HelperClient) => Promise<T>): Promise<T> {
+  const kept = helperClient(url);
+  let client = await kept;
+  if (!client.isReady) {
+    if (helperClients.get(url) === kept) helperClients.delete(url);
+    client.destroy();
+    client = await helperClient(url);
+  }
+  return use(client);
+}
+
+// The helper clients of a test file end with it.
+afterAll(async () => {
+  const kept = [...helperClients.values()];
+  helperClients.clear();
+  for (const client of await Promise.allSettled(kept)) if (client.status === 'fulfilled') client.value.destroy();
+});
+
 /** Every key of `prefix` on a single Redis or on every master of a cluster (`nodeUrls`). */
 export async function keysOfPrefix(prefix: string, nodeUrls: readonly string[] = [REDIS_URL]): Promise<string[]> {
   const found: string[] = [];
-  for (const url of nodeUrls) {
-    const client = createClient({ url });
-    client.on('error', () => {});
-    await client.connect();
-    try {
-      found.push(...(await keysOn(client, prefix)));
-    } finally {
-      client.destroy();
-    }
-  }
+  for (const url of nodeUrls) found.push(...(await withHelperClient(url, (client) => keysOn(client, prefix))));
   return found.sort();
 }
 
 /** Deletes every key of `prefix` (a test's own keys), on a single Redis or every node of a cluster. */
 export async function deleteKeysOfPrefix(prefix: string, nodeUrls: readonly string[] = [REDIS_URL]): Promise<void> {
   for (const url of nodeUrls) {
-    const client = createClient({ url });
-    client.on('error', () => {});
-    await client.connect();
-    try {
-      // One key per UNLINK: in a cluster, a node's keys may sit in different slots.
-      for (const key of await keysOn(client, prefix)) await client.sendCommand(['UNLINK', key]);
-    } finally {
-      client.destroy();
-    }
+    await withHelperClient(url, async (client) => {
+      // One UNLINK per hash tag: the keys of one tag share a cluster slot, those of two may not.
+      const byTag = new Map<string, string[]>();
+      for (const key of await keysOn(client, prefix)) {
+        const tag = key.slice(0, key.indexOf('}') + 1);
+        const keys = byTag.get(tag);
+        if (keys) keys.push(key);
+        else byTag.set(tag, [key]);
+      }
+      await Promise.all([...byTag.values()].map((keys) => client.sendCommand(['UNLINK', ...keys])));
+    });
   }
 }
 

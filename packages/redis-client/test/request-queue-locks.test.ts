@@ -14,6 +14,14 @@ async function queueWith(count: number, client: RedisStorageClient = pool.create
   return queue;
 }
 
+/**
+ * Waits past the short locks below: 0.2 s, and 0.5 s for the one prolonged before it expires.
+ * Locks expire by Redis's clock, which runs on while the test sleeps: any wait longer than the lock
+ * sees it expired; the rest is margin.
+ */
+const AFTER_SHORT_LOCK_MS = 500;
+const AFTER_HALF_SECOND_LOCK_MS = 700;
+
 const urls = (requests: readonly { url: string }[]): string[] => requests.map((r) => r.url.replace('https://example.com/page/', ''));
 
 async function counts(queue: RequestQueueClient): Promise<[total: number, handled: number, pending: number]> {
@@ -98,7 +106,7 @@ describe.skipIf(!available)('request queue locks on Redis (raw client contract)'
     const queue = await queueWith(3);
     const [request] = (await queue.listAndLockHead({ limit: 1, lockSecs: 0.2, clientKey: 'dead' })).items;
     expect(urls(await queue.listHead({ limit: 10 }))).toEqual(['1', '2']);
-    await sleep(1_000);
+    await sleep(AFTER_SHORT_LOCK_MS);
     // Placed like a reclaim: after the other pending requests.
     expect(urls(await queue.listHead({ limit: 10 }))).toEqual(['1', '2', '0']);
     expect(await queue.hasLockedRequests()).toBe(false);
@@ -115,7 +123,7 @@ describe.skipIf(!available)('request queue locks on Redis (raw client contract)'
     const queue = await queueWith(1);
     await queue.listAndLockHead({ limit: 1, lockSecs: 0.2, clientKey: 'dead' });
     expect([await queue.isEmpty(), await queue.isFinished(), await queue.hasLockedRequests()]).toEqual([true, false, true]);
-    await sleep(1_000);
+    await sleep(AFTER_SHORT_LOCK_MS);
     expect(await queue.hasLockedRequests()).toBe(false);
     expect([await queue.isEmpty(), await queue.isFinished()]).toEqual([false, false]);
   });
@@ -125,7 +133,7 @@ describe.skipIf(!available)('request queue locks on Redis (raw client contract)'
     const [request] = (await queue.listAndLockHead({ limit: 1, lockSecs: 60, clientKey: 'a' })).items;
     const { lockExpiresAt } = await queue.prolongRequestLock(request!.id, { clientKey: 'a', lockSecs: 0.2, forefront: true });
     expect(lockExpiresAt.getTime()).toBeLessThan(Date.now() + 30_000);
-    await sleep(1_000);
+    await sleep(AFTER_SHORT_LOCK_MS);
     expect(urls(await queue.listHead({ limit: 10 }))).toEqual(['0', '1', '2']);
   });
 
@@ -138,7 +146,7 @@ describe.skipIf(!available)('request queue locks on Redis (raw client contract)'
     await expectCode(queue.prolongRequestLock(pendingOne.id, { clientKey: 'a', lockSecs: 60 }), 'conflict');
     const { lockExpiresAt } = await queue.prolongRequestLock(request!.id, { clientKey: 'a', lockSecs: 120 });
     expect(lockExpiresAt.getTime()).toBeGreaterThan(Date.now() + 60_000);
-    await sleep(1_000);
+    await sleep(AFTER_HALF_SECOND_LOCK_MS);
     // Prolonged past its first expiry: still locked.
     expect(await queue.hasLockedRequests()).toBe(true);
     expect((await queue.listRequests({ limit: 10 })).lockExpiresAt.get(request!.id)).toEqual(lockExpiresAt);

@@ -1,9 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { RedisCluster, createClient, createCluster } from '@redis/client';
 import { Dataset, KeyValueStore, RequestQueue, StorageError, createRecordSignature } from '@x/core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { RedisStorageClient } from '../src/index.js';
 import { ClientPool, expectCode } from './helpers.js';
 import { REDIS_URL, sharedRedisAvailable } from './redis-servers.js';
@@ -26,6 +28,28 @@ describe('RedisStorageClient options', () => {
     expect(new RedisStorageClient({ lockSecs: 2 }).requestLockSecs).toBe(2);
     expect(new RedisStorageClient({ clientKey: 'me' }).clientKey).toBe('me');
     expect(new RedisStorageClient().prefix).toBe('x');
+  });
+
+  it('builds the command classes of node-redis once per process, whatever other node-redis clients the process makes', () => {
+    // node-redis builds a class of ~500 command methods per configuration and keeps the last one
+    // only, keyed by the JSON of createClient's options; clients with other options in between
+    // made every new storage client build it again. The builder, spied on, sees no call.
+    const commander = createRequire(import.meta.url)('@redis/client/dist/lib/commander.js') as { attachConfig: (config: { BaseClass: unknown }) => unknown };
+    // Not connected: the clients connect at their first operation.
+    new RedisStorageClient({ prefix: 'first' });
+    new RedisStorageClient({ prefix: 'first', cluster: true });
+    createClient({ url: 'redis://127.0.0.1:1', name: 'another' });
+    createCluster({ rootNodes: [{ url: 'redis://127.0.0.1:2' }] });
+    const attachConfig = vi.spyOn(commander, 'attachConfig');
+    try {
+      new RedisStorageClient({ prefix: 'second' });
+      expect(attachConfig).not.toHaveBeenCalled();
+      // A cluster's class is ours too; the class of its node clients is node-redis's, cached by the cluster's options.
+      new RedisStorageClient({ prefix: 'second', cluster: true });
+      expect(attachConfig.mock.calls.filter(([config]) => config.BaseClass === RedisCluster)).toEqual([]);
+    } finally {
+      attachConfig.mockRestore();
+    }
   });
 });
 
