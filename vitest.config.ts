@@ -1,5 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
+import { LongestFirstSequencer } from './vitest-sequencer.js';
 
 // One vitest run over every workspace package that has tests; each has its own vitest.config.ts.
 //
@@ -12,5 +13,7 @@ export default defineConfig({
   test: {
     projects: ['packages/*/vitest.config.ts', 'apps/*/vitest.config.ts'],
     maxWorkers,
+    // The longest files first, across projects: the run does not wait at its end for one that started late.
+    sequence: { sequencer: LongestFirstSequencer },
   },
 });
