@@ -8,6 +8,12 @@ import { describe, expect, it } from 'vitest';
 import { distributedCrawl } from '../src/distributed-crawl.js';
 
 const REDIS_URL = process.env['REDIS_URL'] || 'redis://127.0.0.1:6379';
+/**
+ * The site the workers share: 60 pages rather than the example's 150. The example's crawlers run
+ * one page at a time each here (Crawlee's pool scales only every 10 s), so every page adds to the
+ * test's time; 60 give each worker its share of a frontier that grows.
+ */
+const SHARED = { pages: 60 } as const;
 
 /** Whether Redis answers; without it (and without CI) the Redis case is skipped with one line. */
 async function redisAnswers(): Promise<boolean> {
@@ -28,6 +34,7 @@ async function redisAnswers(): Promise<boolean> {
 const redisUp = await redisAnswers();
 
 function expectShared(outcome: Awaited<ReturnType<typeof distributedCrawl>>): void {
+  expect(outcome.pages).toBe(SHARED.pages);
   expect(outcome.results).toBe(outcome.pages);
   expect(outcome.distinctUrls).toBe(outcome.pages);
   expect(outcome.perWorker.reduce((a, b) => a + b, 0)).toBe(outcome.pages);
@@ -41,7 +48,7 @@ describe('example 12, one crawl shared by three workers', () => {
     const token = 'distributed-example-token';
     const server = await startServer({ storageClient: new MemoryStorageClient(), host: '127.0.0.1', port: 0, token });
     try {
-      const outcome = await distributedCrawl(() => new CloudStorageClient({ baseUrl: server.url, token, strongQueueConsistency: true, retryBaseDelayMs: 5 }));
+      const outcome = await distributedCrawl(() => new CloudStorageClient({ baseUrl: server.url, token, strongQueueConsistency: true, retryBaseDelayMs: 5 }), undefined, SHARED);
       expectShared(outcome);
     } finally {
       await server.close();
@@ -50,7 +57,7 @@ describe('example 12, one crawl shared by three workers', () => {
 
   it.skipIf(!redisUp)('on Redis (the example as it runs alone): the same, each worker a Redis connection of its own', async () => {
     const prefix = `x-examples-test-${randomBytes(6).toString('hex')}:`;
-    const outcome = await distributedCrawl(() => new RedisStorageClient({ url: REDIS_URL, prefix }));
+    const outcome = await distributedCrawl(() => new RedisStorageClient({ url: REDIS_URL, prefix }), undefined, SHARED);
     expectShared(outcome);
     // Our keys only: drop the storages the example left under the test's own prefix.
     const cleanup = new RedisStorageClient({ url: REDIS_URL, prefix });

@@ -29,8 +29,10 @@ async function failure(promise: Promise<unknown>): Promise<{ error: StorageError
 }
 
 // The generous bounds below are for a busy machine; without the deadline these calls retried for
-// about a minute (8 attempts, 0.5 s doubling), past the test's own timeout.
-describe('a server that cannot be reached', () => {
+// about a minute (8 attempts, 0.5 s doubling), past the test's own timeout. The tests run at the
+// same time: each has servers and clients of its own, and most of their time is spent waiting
+// (the first for the real 10-second default deadline).
+describe.concurrent('a server that cannot be reached', () => {
   it('a refused connection fails within the default deadline (10 s), with an io error naming the base URL', async () => {
     expect(DEFAULT_NETWORK_RETRY_DEADLINE_MS).toBe(10_000);
     const baseUrl = `http://127.0.0.1:${await closedPort()}`;

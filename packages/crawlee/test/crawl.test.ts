@@ -7,7 +7,8 @@ import { CLIENT_CASES, type OpenedClient } from './fixtures/clients.js';
 import { crawlSite, quietCrawlee } from './fixtures/crawl.js';
 import { startSite, type LocalSite } from './fixtures/site.js';
 
-const PAGES = 80;
+// Enough for the frontier to grow over several levels, with room for LIMIT and its parallel excess.
+const PAGES = 40;
 const LIMIT = 15;
 
 let site: LocalSite;

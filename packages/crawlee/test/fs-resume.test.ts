@@ -4,33 +4,37 @@ import { join } from 'node:path';
 import { Dataset, RequestQueue } from '@x/core';
 import { FileSystemStorageClient } from '@x/fs-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareFixture, startChild } from './fixtures/child-process.js';
+import { prepareFixtures, startChild, type PreparedFixtures } from './fixtures/child-process.js';
 import { startSite, type LocalSite } from './fixtures/site.js';
 
-const PAGES = 150;
+const PAGES = 100;
 const CONCURRENCY = 4;
+/** Pages stored before the kill: the crawl is under way, with most of it left for the second run. */
+const BEFORE_KILL = 30;
 
 describe('a CheerioCrawler on @x/fs-client, killed with SIGKILL midway and started again', () => {
   let site: LocalSite;
+  let fixtures: PreparedFixtures;
   let command: string[];
   let storageDir: string;
 
   beforeAll(async () => {
     // Each page answers after 20 ms, so the crawl is well under way, not done, when it is killed.
     site = await startSite(PAGES, { delayMs: 20 });
-    command = await prepareFixture('fs-crawler');
+    fixtures = await prepareFixtures(['fs-crawler']);
+    command = fixtures.commands['fs-crawler']!;
     storageDir = await mkdtemp(join(tmpdir(), 'x-crawlee-resume-'));
-  });
+  }, 60_000);
 
   afterAll(async () => {
-    await site.close();
+    await site?.close();
     await rm(storageDir, { recursive: true, force: true });
-    if (command[0]?.endsWith('.mjs')) await rm(command[0], { force: true });
+    await fixtures?.dispose();
   });
 
   it('continues where it stopped: every page stored, at most the requests in flight at the kill stored twice', async () => {
     const first = startChild(command, [JSON.stringify({ storageDir, startUrls: [site.pageUrl(0)], maxConcurrency: CONCURRENCY, purgeOnStart: true })]);
-    await first.waitFor((line) => line.startsWith('page ') && first.lines.filter((l) => l.startsWith('page ')).length >= 40, 60_000);
+    await first.waitFor((line) => line.startsWith('page ') && first.lines.filter((l) => l.startsWith('page ')).length >= BEFORE_KILL, 60_000);
     first.child.kill('SIGKILL');
     const killed = await first.ended;
     expect(killed.signal).toBe('SIGKILL');

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { rm } from 'node:fs/promises';
 import { createClient } from '@redis/client';
 import { CloudStorageClient } from '@x/cloud-client';
 import { Dataset, RequestQueue, type StorageClient } from '@x/core';
@@ -7,7 +6,7 @@ import { MemoryStorageClient } from '@x/memory-client';
 import { RedisStorageClient } from '@x/redis-client';
 import { startServer } from '@x/server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { prepareFixture, startChild, type RunningChild } from './fixtures/child-process.js';
+import { prepareFixtures, startChild, type PreparedFixtures, type RunningChild } from './fixtures/child-process.js';
 import { startSite, type LocalSite } from './fixtures/site.js';
 
 const PAGES = 120;
@@ -56,8 +55,6 @@ interface SharedCase {
   readonly name: string;
   readonly skip?: string | undefined;
   readonly fixture: string;
-  /** Bundle the fixture (see prepareFixture). */
-  readonly bundle?: boolean;
   open(): Promise<{ client: StorageClient; childArgs: Record<string, unknown>; dispose(): Promise<void> }>;
 }
 
@@ -83,7 +80,6 @@ const CASES: readonly SharedCase[] = [
     name: 'redis',
     skip: redisSkip,
     fixture: 'redis-crawler',
-    bundle: false,
     async open() {
       const prefix = `x-crawlee-test-${randomBytes(6).toString('hex')}:`;
       const client = new RedisStorageClient({ url: REDIS_URL, prefix });
@@ -100,19 +96,22 @@ const CASES: readonly SharedCase[] = [
 ];
 
 let site: LocalSite;
+let fixtures: PreparedFixtures;
 
 beforeAll(async () => {
   // 30 ms a page: slow enough that no process finishes the crawl before the others take their share.
   site = await startSite(PAGES, { delayMs: 30 });
-});
+  fixtures = await prepareFixtures(CASES.filter((sharedCase) => sharedCase.skip === undefined).map((sharedCase) => sharedCase.fixture));
+}, 60_000);
 
 afterAll(async () => {
   await site.close();
+  await fixtures?.dispose();
 });
 
 describe.each(CASES)('$name: three crawler processes on one queue', (sharedCase) => {
   it.skipIf(sharedCase.skip !== undefined)(`store every page of a ${PAGES}-page site exactly once and share the work`, async () => {
-    const command = await prepareFixture(sharedCase.fixture, sharedCase.bundle === false ? { bundle: false } : {});
+    const command = fixtures.commands[sharedCase.fixture]!;
     site.hits.clear();
     const shared = await sharedCase.open();
     const children: RunningChild[] = [];
@@ -146,7 +145,6 @@ describe.each(CASES)('$name: three crawler processes on one queue', (sharedCase)
     } finally {
       for (const child of children) if (child.child.exitCode === null) child.child.kill('SIGKILL');
       await shared.dispose();
-      if (command[0]?.endsWith('.mjs')) await rm(command[0], { force: true });
     }
   }, 120_000);
 });
