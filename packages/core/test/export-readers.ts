@@ -26,9 +26,11 @@ export async function readXlsx(bytes: Buffer): Promise<SheetRead[]> {
   workbook.eachSheet((sheet) => {
     const rows: unknown[][] = [];
     let formulas = 0;
+    // Read once: exceljs counts the columns over every row each time it is asked.
+    const columnCount = sheet.columnCount;
     sheet.eachRow({ includeEmpty: true }, (row) => {
       const cells: unknown[] = [];
-      for (let column = 1; column <= sheet.columnCount; column++) {
+      for (let column = 1; column <= columnCount; column++) {
         const cell = row.getCell(column);
         if (cell.type === ExcelJS.ValueType.Formula) formulas++;
         cells.push(cell.value ?? null);
