@@ -16,12 +16,13 @@ import {
   type RequestStateFilter,
   type StorageKind,
 } from '@x/core';
-import type { FastifyInstance, FastifyReply, FastifyRequest, RawServerDefault, FastifyBaseLogger } from 'fastify';
-import type { IncomingMessage, ServerResponse as NodeServerResponse } from 'node:http';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { datasetJson, keyValueStoreJson, requestQueueJson, toRequestData } from './api-models.js';
 import { API_HEADERS, ApiError, invalidInput, parseJsonBody, readBody, recordNotFound, sendData, sendEmpty } from './http-utils.js';
-import { queryBoolean, queryCount, queryList, queryOptionalBoolean, querySeconds, recordKey, storageRef, type ZodTypeProvider } from './schemas.js';
+import type { ServerApp } from './app.js';
+import { queryBoolean, queryCount, queryList, queryOptionalBoolean, querySeconds, recordKey, storageRef } from './schemas.js';
 import type { QueueClients } from './queue-clients.js';
 import type { Storages } from './storages.js';
 
@@ -47,8 +48,7 @@ const NO_LIMIT = 999_999_999_999;
 /** Lock length when a lock call gives none. */
 const DEFAULT_LOCK_SECS = 60;
 
-/** The app as its routes see it: node's server, typed by the routes' zod schemas. */
-export type ServerInstance = FastifyInstance<RawServerDefault, IncomingMessage, NodeServerResponse, FastifyBaseLogger, ZodTypeProvider>;
+
 
 /** 405 `method-not-allowed`: the path is a route's, the method none of its. */
 export function methodNotAllowedError(method: string): ApiError {
@@ -128,7 +128,7 @@ const COLLECTIONS: readonly (readonly [string, StorageKind])[] = [
  * Declares every route of the API v2 on `app`, each with the schemas of its parameters. Returns
  * the routes' paths: another method on one of them is a 405 (see the app's not-found answer).
  */
-export function registerApiRoutes(app: ServerInstance, ctx: RouteContext): string[] {
+export function registerApiRoutes(app: ServerApp, ctx: RouteContext): string[] {
   const paths = new Set<string>();
   app.addHook('onRoute', (route) => {
     if (route.url.startsWith('/v2/')) paths.add(route.url);

@@ -1,13 +1,14 @@
 import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { StorageError, createRecordSignature, type StorageClient } from '@x/core';
-import Fastify, { type FastifyReply, type FastifyRequest } from 'fastify';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
 import FindMyWay from 'find-my-way';
 import { z } from 'zod';
-import { methodNotAllowedError, registerApiRoutes, setBodyContentTypeAside, type RouteContext, type ServerInstance } from './api-routes.js';
+import { methodNotAllowedError, registerApiRoutes, setBodyContentTypeAside, type RouteContext } from './api-routes.js';
 import { ApiError, bodyTooLongToDiscard, discardBody, invalidInput, sendError, toApiError, type DiscardLimits } from './http-utils.js';
 import { QueueClients } from './queue-clients.js';
-import { parseQueryString, zodValidatorCompiler } from './schemas.js';
+import { parseQueryString, zodValidatorCompiler, type ZodTypeProvider } from './schemas.js';
 import { Storages } from './storages.js';
 import { UI_DIR, UI_HEADERS, readUiAsset } from './ui-assets.js';
 
@@ -46,7 +47,7 @@ export interface ServerAppOptions {
  * {@link startServer} serves it on a node HTTP server (`app.routing`); `app.inject()` answers a
  * request without one, as tests do.
  */
-export type ServerApp = ServerInstance;
+export type ServerApp = FastifyInstance<RawServerDefault, IncomingMessage, ServerResponse, FastifyBaseLogger, ZodTypeProvider>;
 
 /** The default largest request body: 10 MiB (a 9 MiB dataset item fits with room to spare). */
 export const DEFAULT_MAX_BODY_BYTES = 10 * 1024 * 1024;
@@ -226,7 +227,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     );
   }
 
-  const app: ServerInstance = Fastify({
+  const app: ServerApp = Fastify({
     // No logger: errors of the storage are emitted as process warnings (see answerError).
     logger: false,
     // HEAD only where it is declared (records, the storage browser's files); elsewhere 405.
