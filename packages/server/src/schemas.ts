@@ -52,7 +52,7 @@ export const recordKey = z.string().superRefine((value, ctx) => {
  * `URLSearchParams` reads it (Fastify's own parser would make an array of it).
  */
 export function parseQueryString(text: string): Record<string, string> {
-  return Object.fromEntries(new URLSearchParams(text));
+  return text === '' ? {} : Object.fromEntries(new URLSearchParams(text));
 }
 
 /**
