@@ -20,7 +20,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { datasetJson, keyValueStoreJson, requestQueueJson, toRequestData } from './api-models.js';
-import { API_HEADERS, ApiError, invalidInput, parseJsonBody, readBody, recordNotFound, sendData, sendEmpty } from './http-utils.js';
+import { API_HEADERS, ApiError, invalidInput, parseJsonBody, readBody, recordNotFound, sendData, sendEmpty, sendWhole } from './http-utils.js';
 import type { ServerApp } from './app.js';
 import { queryBoolean, queryCount, queryList, queryOptionalBoolean, querySeconds, recordKey, storageRef } from './schemas.js';
 import type { QueueClients } from './queue-clients.js';
@@ -248,7 +248,7 @@ export function registerApiRoutes(app: ServerApp, ctx: RouteContext): string[] {
     if (!found) throw recordNotFound(`Record "${key}" was not found`);
     const body = typeof found.body === 'string' ? Buffer.from(found.body, 'utf8') : found.body;
     // A stored page (text/html, image/svg+xml, …) runs nothing: every /v2 answer carries the API's sandboxing CSP.
-    return reply.code(200).headers({ ...API_HEADERS, 'content-type': servableContentType(found.contentType) }).send(body);
+    return sendWhole(reply, 200, { ...API_HEADERS, 'content-type': servableContentType(found.contentType) }, body);
   } });
   app.route({ method: ['PUT', 'POST'], url: record, schema: { params: recordParams }, handler: async (request, reply) => {
     const { storageId, key } = request.params;
@@ -572,7 +572,7 @@ async function datasetItemsAnswer(reply: FastifyReply, handle: DatasetClient, id
   };
   if (exported.count <= DATASET_PAGE) {
     // One page: sent whole, with its length.
-    return reply.code(200).headers(headers).send(await exported.toBuffer());
+    return sendWhole(reply, 200, headers, await exported.toBuffer());
   }
   // Written straight to the node response: backpressure, and a client that goes away ends the
   // export. A failure mid-answer cuts the connection: the client never sees a complete answer.

@@ -6,7 +6,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRepl
 import FindMyWay from 'find-my-way';
 import { z } from 'zod';
 import { methodNotAllowedError, registerApiRoutes, setBodyContentTypeAside, type RouteContext } from './api-routes.js';
-import { ApiError, bodyTooLongToDiscard, discardBody, invalidInput, sendError, toApiError, type DiscardLimits } from './http-utils.js';
+import { ApiError, bodyTooLongToDiscard, discardBody, invalidInput, sendError, sendWhole, toApiError, type DiscardLimits } from './http-utils.js';
 import { QueueClients } from './queue-clients.js';
 import { parseQueryString, zodValidatorCompiler, type ZodTypeProvider } from './schemas.js';
 import { Storages } from './storages.js';
@@ -200,7 +200,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     if (!incoming.complete) {
       // The body was not read whole: drop the rest so the connection can carry the next request,
       // or, when that is more than we drop, say that the connection closes after this answer.
-      if (bodyTooLongToDiscard(incoming, discardLimits)) reply.header('connection', 'close');
+      if (bodyTooLongToDiscard(incoming, discardLimits)) outgoing.setHeader('connection', 'close');
       else discardBody(incoming, discardLimits);
     }
     return sendError(reply, apiError);
@@ -289,10 +289,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   const sendUiFile = async (pathname: string, reply: FastifyReply): Promise<FastifyReply | undefined> => {
     const asset = await readUiAsset(pathname, uiDir);
     if (asset === undefined) return undefined;
-    return reply
-      .code(200)
-      .headers({ ...UI_HEADERS, 'content-type': asset.contentType, 'cache-control': asset.cacheControl })
-      .send(asset.body);
+    return sendWhole(reply, 200, { ...UI_HEADERS, 'content-type': asset.contentType, 'cache-control': asset.cacheControl }, asset.body);
   };
   const notFound = (): ApiError => new ApiError(404, 'page-not-found', 'This API endpoint does not exist; the API is under /v2');
   app.route({

@@ -89,9 +89,27 @@ export const API_HEADERS: Readonly<Record<string, string>> = { 'x-content-type-o
 /** Headers of every JSON answer. */
 export const JSON_HEADERS: Readonly<Record<string, string>> = { ...API_HEADERS, 'content-type': 'application/json; charset=utf-8' };
 
-/** Sends a JSON answer (its length is set when it is written). */
+/**
+ * Writes a whole answer (`body` a string or bytes, or none) straight to node's response, with its
+ * headers and length in one `writeHead`: the API's answers need nothing of Fastify's reply (no
+ * serializer, no onSend hooks), whose steps cost a few microseconds per call.
+ */
+export function sendWhole(reply: FastifyReply, status: number, headers: Readonly<Record<string, string>>, body?: string | Buffer): FastifyReply {
+  reply.hijack();
+  const res = reply.raw;
+  if (body === undefined) {
+    res.writeHead(status, headers);
+    res.end();
+  } else {
+    res.writeHead(status, { ...headers, 'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length });
+    res.end(body);
+  }
+  return reply;
+}
+
+/** Sends a JSON answer. */
 export function sendJson(reply: FastifyReply, status: number, value: unknown): FastifyReply {
-  return reply.code(status).headers(JSON_HEADERS).send(JSON.stringify(value));
+  return sendWhole(reply, status, JSON_HEADERS, JSON.stringify(value));
 }
 
 /** Sends a `{"data": value}` answer. */
@@ -101,7 +119,7 @@ export function sendData(reply: FastifyReply, status: number, value: unknown): F
 
 /** Sends an empty answer (204 by default). */
 export function sendEmpty(reply: FastifyReply, status = 204): FastifyReply {
-  return reply.code(status).headers(API_HEADERS).send();
+  return sendWhole(reply, status, API_HEADERS);
 }
 
 /** Sends the answer to an API error: `{"error":{"type","message"}}` with its status. */
