@@ -20,7 +20,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import { z } from 'zod';
 import { datasetJson, keyValueStoreJson, requestQueueJson, toRequestData } from './api-models.js';
-import { API_HEADERS, ApiError, invalidInput, parseJsonBody, readBody, recordNotFound, sendData, sendEmpty, sendWhole } from './http-utils.js';
+import { API_HEADERS, ApiError, bodyHeadersOf, invalidInput, parseJsonBody, readBody, recordNotFound, sendData, sendEmpty, sendWhole } from './http-utils.js';
 import type { ServerApp } from './app.js';
 import { queryBoolean, queryCount, queryList, queryOptionalBoolean, querySeconds, recordKey, storageRef } from './schemas.js';
 import type { QueueClients } from './queue-clients.js';
@@ -55,28 +55,9 @@ export function methodNotAllowedError(method: string): ApiError {
   return new ApiError(405, 'method-not-allowed', `${method} is not allowed on this resource`);
 }
 
-/** Where a request keeps its own `Content-Type`, set aside from Fastify (see {@link setBodyContentTypeAside}). */
-const BODY_CONTENT_TYPE = Symbol('bodyContentType');
-
-type WithBodyType = IncomingMessage & { [BODY_CONTENT_TYPE]?: string | undefined };
-
-/**
- * Takes the `Content-Type` header out of a request's headers, for {@link bodyContentType}. Fastify
- * picks a body parser by it and answers 415 to a type it cannot parse, before any route runs; the
- * API reads every body itself (JSON whatever the header says; a record's type checked as
- * `setValue` checks it, 400 with its message) and Fastify, seeing none, leaves the body unread.
- * (The header is made `undefined` rather than deleted: a deleted property would make node's
- * headers object a slow dictionary for every later read.)
- */
-export function setBodyContentTypeAside(req: IncomingMessage): void {
-  const type = req.headers['content-type'];
-  (req as WithBodyType)[BODY_CONTENT_TYPE] = type;
-  if (type !== undefined) req.headers['content-type'] = undefined;
-}
-
-/** The `Content-Type` the request came with. */
+/** The `Content-Type` the request came with (see {@link setBodyHeadersAside}). */
 function bodyContentType(request: FastifyRequest): string | undefined {
-  return (request.raw as WithBodyType)[BODY_CONTENT_TYPE];
+  return bodyHeadersOf(request.raw).contentType;
 }
 
 /** The request's body, read whole (decoded, within `limit` bytes: see {@link readBody}). */

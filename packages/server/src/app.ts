@@ -5,8 +5,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyRequest, type RawServerDefault } from 'fastify';
 import FindMyWay from 'find-my-way';
 import { z } from 'zod';
-import { methodNotAllowedError, registerApiRoutes, setBodyContentTypeAside, type RouteContext } from './api-routes.js';
-import { ApiError, bodyTooLongToDiscard, discardBody, invalidInput, sendError, sendWhole, toApiError, type DiscardLimits } from './http-utils.js';
+import { methodNotAllowedError, registerApiRoutes, type RouteContext } from './api-routes.js';
+import { ApiError, bodyTooLongToDiscard, discardBody, invalidInput, sendError, sendWhole, setBodyHeadersAside, toApiError, type DiscardLimits } from './http-utils.js';
 import { QueueClients } from './queue-clients.js';
 import { parseQueryString, zodValidatorCompiler, type ZodTypeProvider } from './schemas.js';
 import { Storages } from './storages.js';
@@ -247,9 +247,9 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     },
   }).withTypeProvider();
   app.setValidatorCompiler(zodValidatorCompiler);
-  // Bodies are read by the routes themselves (decoded, within maxBodyBytes): no parser reads them.
+  // Bodies are read by the routes themselves (decoded, within maxBodyBytes): Fastify's parsers never
+  // see one (see setBodyHeadersAside), and none is registered.
   app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', (_request, _payload, done) => done(null));
   app.setErrorHandler((error, request, reply) => {
     answerError(request, reply, error);
   });
@@ -258,7 +258,7 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
   // URL) before anything else. (The headers of every answer, API_HEADERS or the storage browser's,
   // are in each answer's own.)
   app.addHook('onRequest', (request, _reply, done) => {
-    setBodyContentTypeAside(request.raw);
+    setBodyHeadersAside(request.raw);
     try {
       if (token === undefined) assertSameMachine(request);
       const rawPath = rawPathOf(request);

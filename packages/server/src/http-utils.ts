@@ -145,13 +145,52 @@ function tooLarge(limit: number, actual: number | string): ApiError {
   return new ApiError(413, 'request-too-large', `The request body is too large (limit: ${limit} bytes, actual length: ${actual} bytes)`);
 }
 
+/** The headers that describe a request's body, as the client sent them. */
+export interface BodyHeaders {
+  readonly contentType: string | undefined;
+  readonly contentLength: string | undefined;
+  readonly transferEncoding: string | undefined;
+}
+
+/** Where a request keeps its {@link BodyHeaders} once they are set aside. */
+const BODY_HEADERS = Symbol('bodyHeaders');
+
+type WithBodyHeaders = IncomingMessage & { [BODY_HEADERS]?: BodyHeaders };
+
+/**
+ * Takes `Content-Type`, `Content-Length` and `Transfer-Encoding` out of a request's headers, for
+ * {@link bodyHeadersOf}, so that Fastify sees a request without a body and hands it to its route
+ * unread. Fastify would pick a body parser by the type (and answer 415 to a type it cannot parse
+ * before any route runs) and run it, a few microseconds a call; the API reads every body itself
+ * ({@link readBody}: its limit, its decoding; JSON whatever the type says; a record's type checked
+ * as `setValue` checks it, 400 with its message). Node has parsed the request already and reads
+ * none of them again. (They are made `undefined` rather than deleted: a deleted property makes
+ * node's headers object a slow dictionary for every later read.)
+ */
+export function setBodyHeadersAside(req: IncomingMessage): void {
+  const { headers } = req;
+  const kept: BodyHeaders = { contentType: headers['content-type'], contentLength: headers['content-length'], transferEncoding: headers['transfer-encoding'] };
+  (req as WithBodyHeaders)[BODY_HEADERS] = kept;
+  if (kept.contentType !== undefined) headers['content-type'] = undefined;
+  if (kept.contentLength !== undefined) headers['content-length'] = undefined;
+  if (kept.transferEncoding !== undefined) headers['transfer-encoding'] = undefined;
+}
+
+/** The body headers the request came with (set aside or not). */
+export function bodyHeadersOf(req: IncomingMessage): BodyHeaders {
+  const kept = (req as WithBodyHeaders)[BODY_HEADERS];
+  if (kept) return kept;
+  const { headers } = req;
+  return { contentType: headers['content-type'], contentLength: headers['content-length'], transferEncoding: headers['transfer-encoding'] };
+}
+
 /**
  * Reads a request body, decoding `gzip`, `deflate` and `br`, and fails with 413 when it (or what
  * it decodes to) is over `limit` bytes. On failure it stops reading and leaves the rest of the
  * body on the connection: the caller answers and then discards it ({@link discardBody}).
  */
 export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  const declared = Number(bodyHeadersOf(req).contentLength ?? Number.NaN);
   if (Number.isFinite(declared) && declared > limit) return Promise.reject(tooLarge(limit, declared));
   const encoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
   let decoder: Transform | undefined;
@@ -219,7 +258,7 @@ export interface DiscardLimits {
  */
 export function bodyTooLongToDiscard(req: IncomingMessage, limits: DiscardLimits): boolean {
   if (req.complete) return false;
-  const declared = Number(req.headers['content-length'] ?? Number.NaN);
+  const declared = Number(bodyHeadersOf(req).contentLength ?? Number.NaN);
   return Number.isFinite(declared) && declared > limits.maxBytes;
 }
 
