@@ -95,15 +95,13 @@ export const JSON_HEADERS: Readonly<Record<string, string>> = { ...API_HEADERS, 
  * serializer, no onSend hooks), whose steps cost a few microseconds per call.
  */
 export function sendWhole(reply: FastifyReply, status: number, headers: Readonly<Record<string, string>>, body?: string | Buffer): FastifyReply {
-  reply.hijack();
   const res = reply.raw;
-  if (body === undefined) {
-    res.writeHead(status, headers);
-    res.end();
-  } else {
-    res.writeHead(status, { ...headers, 'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length });
-    res.end(body);
-  }
+  // The head first: a header node refuses throws here, before the reply is taken from Fastify,
+  // whose error handler then answers (an error after `hijack()` would leave the client waiting).
+  if (body === undefined) res.writeHead(status, headers);
+  else res.writeHead(status, { ...headers, 'content-length': typeof body === 'string' ? Buffer.byteLength(body) : body.length });
+  reply.hijack();
+  res.end(body);
   return reply;
 }
 
