@@ -291,7 +291,6 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
     if (asset === undefined) return undefined;
     return sendWhole(reply, 200, { ...UI_HEADERS, 'content-type': asset.contentType, 'cache-control': asset.cacheControl }, asset.body);
   };
-  const notFound = (): ApiError => new ApiError(404, 'page-not-found', 'This API endpoint does not exist; the API is under /v2');
   app.route({
     method: ['GET', 'HEAD'],
     url: '/',
@@ -301,12 +300,13 @@ export function createServerApp(options: ServerAppOptions): ServerApp {
       throw new ApiError(404, 'page-not-found', 'The storage browser is not built here (run the package build); the API is under /v2');
     },
   });
-  app.route({ method: ['GET', 'HEAD'], url: '/index.html', handler: async (_request, reply) => (await sendUiFile('/index.html', reply)) ?? Promise.reject(notFound()) });
+  // A file that is not there gets the app's not-found answer.
+  app.route({ method: ['GET', 'HEAD'], url: '/index.html', handler: async (_request, reply) => (await sendUiFile('/index.html', reply)) ?? reply.callNotFound() });
   app.route({
     method: ['GET', 'HEAD'],
     url: '/assets/:name',
     schema: { params: z.object({ name: z.string() }) },
-    handler: async (request, reply) => (await sendUiFile(`/assets/${request.params.name}`, reply)) ?? Promise.reject(notFound()),
+    handler: async (request, reply) => (await sendUiFile(`/assets/${request.params.name}`, reply)) ?? reply.callNotFound(),
   });
   return app;
 }

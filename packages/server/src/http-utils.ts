@@ -87,7 +87,7 @@ export const API_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'";
 export const API_HEADERS: Readonly<Record<string, string>> = { 'x-content-type-options': 'nosniff', 'content-security-policy': API_CSP };
 
 /** Headers of every JSON answer. */
-export const JSON_HEADERS: Readonly<Record<string, string>> = { ...API_HEADERS, 'content-type': 'application/json; charset=utf-8' };
+const JSON_HEADERS: Readonly<Record<string, string>> = { ...API_HEADERS, 'content-type': 'application/json; charset=utf-8' };
 
 /**
  * Writes a whole answer (`body` a string or bytes, or none) straight to node's response, with its
@@ -143,11 +143,10 @@ function tooLarge(limit: number, actual: number | string): ApiError {
   return new ApiError(413, 'request-too-large', `The request body is too large (limit: ${limit} bytes, actual length: ${actual} bytes)`);
 }
 
-/** The headers that describe a request's body, as the client sent them. */
+/** The headers of a request's body that the routes read, as the client sent them. */
 export interface BodyHeaders {
   readonly contentType: string | undefined;
   readonly contentLength: string | undefined;
-  readonly transferEncoding: string | undefined;
 }
 
 /** Where a request keeps its {@link BodyHeaders} once they are set aside. */
@@ -167,11 +166,12 @@ type WithBodyHeaders = IncomingMessage & { [BODY_HEADERS]?: BodyHeaders };
  */
 export function setBodyHeadersAside(req: IncomingMessage): void {
   const { headers } = req;
-  const kept: BodyHeaders = { contentType: headers['content-type'], contentLength: headers['content-length'], transferEncoding: headers['transfer-encoding'] };
+  const kept: BodyHeaders = { contentType: headers['content-type'], contentLength: headers['content-length'] };
   (req as WithBodyHeaders)[BODY_HEADERS] = kept;
   if (kept.contentType !== undefined) headers['content-type'] = undefined;
   if (kept.contentLength !== undefined) headers['content-length'] = undefined;
-  if (kept.transferEncoding !== undefined) headers['transfer-encoding'] = undefined;
+  // Node reads the body by its own parser state, and no route needs this one: only hidden.
+  if (headers['transfer-encoding'] !== undefined) headers['transfer-encoding'] = undefined;
 }
 
 /** The body headers the request came with (set aside or not). */
@@ -179,7 +179,7 @@ export function bodyHeadersOf(req: IncomingMessage): BodyHeaders {
   const kept = (req as WithBodyHeaders)[BODY_HEADERS];
   if (kept) return kept;
   const { headers } = req;
-  return { contentType: headers['content-type'], contentLength: headers['content-length'], transferEncoding: headers['transfer-encoding'] };
+  return { contentType: headers['content-type'], contentLength: headers['content-length'] };
 }
 
 /**
